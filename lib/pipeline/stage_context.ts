@@ -1,0 +1,37 @@
+/**
+ * The contract between the runner and a stage module: a stage's `run` module exports
+ * `async function run(ctx: StageContext): Promise<void>` and receives everything it may touch here.
+ *
+ * @module
+ */
+
+/** A JSON-compatible value, as found in the params tree. */
+export type ParamValue =
+  | string
+  | number
+  | boolean
+  | null
+  | ParamValue[]
+  | { [key: string]: ParamValue };
+
+/** What a stage instance receives from the runner. */
+export interface StageContext {
+  /** Instance name, `stage` or `stage@v1-v2` for matrix instances. */
+  readonly name: string;
+  /** Matrix values of this instance, by matrix key (empty for a plain stage). */
+  readonly vars: Readonly<Record<string, ParamValue>>;
+  /** The params the stage declared, by dotted key, resolved for the active profile. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** Declared deps, interpolated, relative to the workspace (the process's cwd). */
+  readonly deps: readonly string[];
+  /**
+   * Where to write each declared out, same order as declared: paths inside the instance's
+   * temporary folder. A path ending in `/` is a folder the stage creates and fills.
+   */
+  readonly outs: readonly string[];
+  /** Reports progress of long work; drives the runner's live progress bar. */
+  progress(done: number, total: number): void;
+}
+
+/** The signature of a stage module's `run` export. */
+export type StageRun = (ctx: StageContext) => Promise<void>;
