@@ -35,3 +35,21 @@ export interface StageContext {
 
 /** The signature of a stage module's `run` export. */
 export type StageRun = (ctx: StageContext) => Promise<void>;
+
+/** A problem a stage module found in its own params, reported before anything runs. */
+export interface ParamIssue {
+  /** The dotted param key at fault (one the stage declared), e.g. `"select.batch"`. */
+  readonly param: string;
+  /** What was expected, e.g. `"expected a positive integer, got 0"`. */
+  readonly message: string;
+}
+
+/**
+ * Optional second export of a stage module: `export function validate(params, vars)` checks the
+ * resolved params of one instance. The runner calls it during validation (before anything runs)
+ * and reports each issue at the param's position in `pipeline.yaml`. Keep it pure and cheap.
+ */
+export type StageValidate = (
+  params: Readonly<Record<string, ParamValue>>,
+  vars: Readonly<Record<string, ParamValue>>,
+) => ParamIssue[];
