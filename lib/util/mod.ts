@@ -1,0 +1,7 @@
+/**
+ * Small shared utilities: seeded random numbers.
+ *
+ * @module
+ */
+
+export * from "./random.ts";
