@@ -1,0 +1,34 @@
+/**
+ * Kernels we add to (or replace in) the tfjs `wasm` backend so that training runs there:
+ * tfjs-backend-wasm has no `Conv2DBackpropFilter`, and several of its gradient kernels are scalar
+ * loops. Each is checked against the `cpu` backend in `tests/ml/kernels_test.ts`.
+ *
+ * @module
+ */
+
+import {
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from "@tensorflow/tfjs-core";
+import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
+
+export { im2colTransposed } from "./conv2d_backprop_filter.ts";
+
+/** Every kernel config this folder provides, for the `wasm` backend. */
+export const WASM_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+
+/**
+ * Registers {@link WASM_KERNELS} for the `wasm` backend, replacing any stock kernel of the same
+ * name. Idempotent. Returns the kernel names.
+ */
+export function registerWasmKernels(): string[] {
+  for (const config of WASM_KERNELS) {
+    const current = getKernel(config.kernelName, config.backendName);
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current !== undefined) unregisterKernel(config.kernelName, config.backendName);
+    registerKernel(config);
+  }
+  return WASM_KERNELS.map((c) => c.kernelName);
+}

@@ -1,0 +1,79 @@
+/**
+ * Helpers for kernels that run on the tfjs `wasm` backend: typed views of tensors in the wasm
+ * heap, output allocation, and calls into the backend's own (XNNPACK) kernels.
+ *
+ * @module
+ */
+
+import {
+  type DataType,
+  getKernel,
+  type NamedAttrMap,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
+export interface WasmBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+/**
+ * A Float32Array view of a float32 tensor in the wasm heap. Views go stale when the heap grows,
+ * so take them after every allocation and never keep them across kernel calls.
+ */
+export function f32View(backend: WasmBackend, info: TensorInfo): Float32Array {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) {
+    throw new TypeError("lib/ml/kernels: tensor is not on the wasm backend");
+  }
+  let size = 1;
+  for (const d of info.shape) size *= d;
+  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, size);
+}
+
+/** A view of the same data with another shape (shares the buffer, adds a reference). */
+export function reshapeInfo(backend: WasmBackend, info: TensorInfo, shape: number[]): TensorInfo {
+  backend.incRef(info.dataId);
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+/** Releases a tensor made inside a kernel (an intermediate, never the kernel's output). */
+export function release(backend: WasmBackend, info: TensorInfo): void {
+  backend.disposeData(info.dataId);
+}
+
+/**
+ * Runs one of the `wasm` backend's registered kernels directly (no tape, no engine bookkeeping):
+ * how our kernels reach XNNPACK.
+ */
+export function runWasmKernel(
+  backend: WasmBackend,
+  kernelName: string,
+  inputs: Record<string, TensorInfo>,
+  attrs: NamedAttrMap,
+): TensorInfo {
+  const kernel = getKernel(kernelName, "wasm");
+  if (kernel === undefined) {
+    throw new TypeError(`lib/ml/kernels: the wasm backend has no "${kernelName}" kernel`);
+  }
+  return kernel.kernelFunc({ inputs, attrs, backend: backend as never }) as TensorInfo;
+}
+
+/** Untransposed matMul `a [m, k]` x `b [k, n]` on the wasm backend's XNNPACK path. */
+export function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const [m, k] = a.shape as [number, number];
+  const n = b.shape[1] as number;
+  const a3 = reshapeInfo(backend, a, [1, m, k]);
+  const b3 = reshapeInfo(backend, b, [1, k, n]);
+  const out = runWasmKernel(backend, "BatchMatMul", { a: a3, b: b3 }, {
+    transposeA: false,
+    transposeB: false,
+  });
+  release(backend, a3);
+  release(backend, b3);
+  return { dataId: out.dataId, shape: [m, n], dtype: out.dtype };
+}

@@ -1,0 +1,48 @@
+/** initBackend: wasm by default, idempotent, cpu on request or (with a warning) on failure. */
+
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, wasmDistDir } from "../../lib/ml/backend.ts";
+
+Deno.test("wasmDistDir names the folder holding the wasm binaries", async () => {
+  const stat = await Deno.stat(`${wasmDistDir()}tfjs-backend-wasm-simd.wasm`);
+  assert.ok(stat.isFile);
+});
+
+Deno.test("initBackend selects wasm and is idempotent", async () => {
+  assert.equal(await initBackend(), "wasm");
+  assert.equal(await initBackend(), "wasm");
+  assert.equal(tf.getBackend(), "wasm");
+});
+
+Deno.test("initBackend gives cpu when asked and rejects bad options", async () => {
+  await assert.rejects(() => initBackend({ threads: 0 }), RangeError);
+  assert.equal(await initBackend({ backend: "cpu" }), "cpu");
+  assert.equal(await initBackend(), "wasm");
+});
+
+Deno.test("initBackend falls back to cpu with a warning when wasm cannot start", async () => {
+  const script = `
+    import { initBackend } from "${new URL("../../lib/ml/backend.ts", import.meta.url).href}";
+    console.log(await initBackend({ wasmDir: "/nonexistent/quarry-wasm/" }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  assert.equal(stdout.split("\n").at(-1), "cpu");
+  assert.match(stderr, /wasm backend did not start/);
+});
+
+Deno.test("@tensorflow/tfjs (layers) shares tfjs-core, its engine and our kernels", async () => {
+  const tfjs = await import("@tensorflow/tfjs");
+  await initBackend();
+  assert.equal(tfjs.engine(), tf.engine());
+  assert.equal(tfjs.getBackend(), "wasm");
+  assert.notEqual(tfjs.getKernel("Conv2DBackpropFilter", "wasm"), undefined);
+  assert.equal(tfjs.version_core, tf.version_core);
+});

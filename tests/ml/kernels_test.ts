@@ -1,0 +1,136 @@
+/**
+ * Each kernel we register for the wasm backend against the cpu backend's, on small random inputs:
+ * equal within 1e-5 relative to the largest magnitude of the cpu result.
+ */
+
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, quietCpu } from "../../lib/ml/backend.ts";
+import { WASM_KERNELS } from "../../lib/ml/kernels/mod.ts";
+
+const TOLERANCE = 1e-5;
+
+/** mulberry32: a tiny seeded PRNG for test data. */
+function randoms(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let a = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+interface Input {
+  shape: number[];
+  values: Float32Array;
+}
+
+function input(shape: number[], seed: number): Input {
+  return { shape, values: randoms(shape.reduce((a, b) => a * b, 1), seed) };
+}
+
+/** Runs one kernel on the named backend and returns its output values and shape. */
+async function runOn(
+  backend: "wasm" | "cpu",
+  kernelName: string,
+  inputs: Record<string, Input>,
+  attrs: Record<string, unknown>,
+): Promise<{ shape: number[]; values: Float32Array }> {
+  assert.ok(await tf.setBackend(backend));
+  quietCpu();
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, { shape, values }] of Object.entries(inputs)) {
+    tensors[name] = tf.tensor(values, shape, "float32");
+  }
+  const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { shape: out.shape, values: out.dataSync() as Float32Array };
+  out.dispose();
+  for (const t of Object.values(tensors)) t.dispose();
+  return result;
+}
+
+function maxRelativeError(actual: Float32Array, expected: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
+    scale = Math.max(scale, Math.abs(expected[i] as number));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+async function assertSameAsCpu(
+  kernelName: string,
+  inputs: Record<string, Input>,
+  attrs: Record<string, unknown>,
+): Promise<void> {
+  const expected = await runOn("cpu", kernelName, inputs, attrs);
+  const actual = await runOn("wasm", kernelName, inputs, attrs);
+  assert.deepEqual(actual.shape, expected.shape, `${kernelName} output shape`);
+  const error = maxRelativeError(actual.values, expected.values);
+  assert.ok(
+    error <= TOLERANCE,
+    `${kernelName} ${JSON.stringify(attrs)}: relative error ${error} > ${TOLERANCE}`,
+  );
+}
+
+/** Convolution geometries: [x shape, filter shape, strides, pad]. */
+const CONV_CASES: [number[], number[], [number, number], "valid" | "same" | number][] = [
+  [[2, 8, 8, 1], [5, 5, 1, 4], [1, 1], "valid"],
+  [[3, 7, 9, 3], [3, 3, 3, 5], [1, 1], "same"],
+  [[2, 9, 8, 2], [3, 2, 2, 3], [2, 2], "same"],
+  [[2, 10, 10, 4], [5, 5, 4, 6], [2, 1], "valid"],
+  [[1, 6, 6, 2], [3, 3, 2, 2], [1, 2], 1],
+];
+
+Deno.test("every kernel in WASM_KERNELS is registered for wasm", async () => {
+  await initBackend();
+  for (const config of WASM_KERNELS) {
+    assert.equal(tf.getKernel(config.kernelName, "wasm")?.kernelFunc, config.kernelFunc);
+  }
+});
+
+Deno.test("Conv2DBackpropFilter on wasm equals cpu", async () => {
+  await initBackend();
+  let seed = 1;
+  for (const [xShape, filterShape, strides, pad] of CONV_CASES) {
+    const info = tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+    );
+    await assertSameAsCpu("Conv2DBackpropFilter", {
+      x: input(xShape, seed++),
+      dy: input(info.outShape, seed++),
+    }, { strides, pad, dataFormat: "NHWC", dilations: 1, filterShape });
+  }
+});
+
+Deno.test("conv2d gradients on wasm equal cpu (end to end)", async () => {
+  await initBackend();
+  const x = input([4, 12, 12, 2], 7);
+  const w = input([5, 5, 2, 3], 8);
+  const grads = async (backend: "wasm" | "cpu") => {
+    assert.ok(await tf.setBackend(backend));
+    quietCpu();
+    return tf.tidy(() => {
+      const xt = tf.tensor4d(x.values, x.shape as [number, number, number, number]);
+      const wt = tf.tensor4d(w.values, w.shape as [number, number, number, number]);
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, "same"))));
+      return tf.grads(f)([xt, wt]).map((g) => g.dataSync() as Float32Array);
+    });
+  };
+  const expected = await grads("cpu");
+  const actual = await grads("wasm");
+  for (let i = 0; i < expected.length; i++) {
+    const error = maxRelativeError(actual[i] as Float32Array, expected[i] as Float32Array);
+    assert.ok(error <= TOLERANCE, `gradient ${i}: relative error ${error}`);
+  }
+});
