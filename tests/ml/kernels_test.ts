@@ -26,7 +26,7 @@ function randoms(n: number, seed: number): Float32Array {
 
 interface Input {
   shape: number[];
-  values: Float32Array;
+  values: Float32Array<ArrayBufferLike>;
 }
 
 function input(shape: number[], seed: number): Input {
@@ -109,6 +109,80 @@ Deno.test("Conv2DBackpropFilter on wasm equals cpu", async () => {
       x: input(xShape, seed++),
       dy: input(info.outShape, seed++),
     }, { strides, pad, dataFormat: "NHWC", dilations: 1, filterShape });
+  }
+});
+
+Deno.test("Conv2DBackpropInput on wasm equals cpu", async () => {
+  await initBackend();
+  let seed = 100;
+  for (const [xShape, filterShape, strides, pad] of CONV_CASES) {
+    const info = tf.backend_util.computeConv2DInfo(
+      xShape as [number, number, number, number],
+      filterShape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+    );
+    await assertSameAsCpu("Conv2DBackpropInput", {
+      dy: input(info.outShape, seed++),
+      filter: input(filterShape, seed++),
+    }, { strides, pad, dataFormat: "NHWC", dimRoundingMode: undefined, inputShape: xShape });
+  }
+});
+
+Deno.test("BatchMatMul on wasm equals cpu, transposed or not", async () => {
+  await initBackend();
+  let seed = 200;
+  const cases: [number[], number[]][] = [[[7, 5], [5, 3]], [[1, 6, 4], [1, 4, 9]], [[3, 5, 4], [
+    3,
+    4,
+    2,
+  ]]];
+  for (const [aShape, bShape] of cases) {
+    for (const transposeA of [false, true]) {
+      for (const transposeB of [false, true]) {
+        const swap = (shape: number[], t: boolean) =>
+          t ? [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!] : shape;
+        await assertSameAsCpu("BatchMatMul", {
+          a: input(swap(aShape, transposeA), seed++),
+          b: input(swap(bShape, transposeB), seed++),
+        }, { transposeA, transposeB });
+      }
+    }
+  }
+});
+
+Deno.test("MaxPoolGrad on wasm equals cpu, ties and overlapping windows included", async () => {
+  await initBackend();
+  const cases: [number[], number, number, "valid" | "same"][] = [
+    [[2, 8, 8, 3], 2, 2, "valid"],
+    [[2, 7, 9, 4], 3, 2, "same"],
+    [[1, 6, 6, 2], 3, 1, "valid"],
+    [[2, 5, 5, 1], 2, 2, "same"],
+  ];
+  let seed = 300;
+  for (const [xShape, filterSize, stride, pad] of cases) {
+    // Coarse values clipped at 0, as after a relu: many windows hold ties.
+    const x = input(xShape, seed++);
+    x.values = x.values.map((v) => Math.max(0, Math.round(v * 2) / 2));
+    const info = tf.backend_util.computePool2DInfo(
+      xShape as [number, number, number, number],
+      filterSize,
+      stride,
+      1,
+      pad,
+    );
+    const output: Input = { shape: info.outShape, values: new Float32Array(0) };
+    output.values = (await runOn("cpu", "MaxPool", { x }, {
+      filterSize,
+      strides: stride,
+      pad,
+    })).values;
+    await assertSameAsCpu("MaxPoolGrad", {
+      dy: input(info.outShape, seed++),
+      input: x,
+      output,
+    }, { filterSize, strides: stride, pad });
   }
 });
 

@@ -12,12 +12,21 @@ import {
   registerKernel,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
+import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
+import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
+import { maxPoolGradConfig } from "./max_pool_grad.ts";
+import { rememberStockKernel } from "./wasm_util.ts";
 
 export { im2colTransposed } from "./conv2d_backprop_filter.ts";
 
 /** Every kernel config this folder provides, for the `wasm` backend. */
-export const WASM_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+export const WASM_KERNELS: readonly KernelConfig[] = [
+  batchMatMulConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+];
 
 /**
  * Registers {@link WASM_KERNELS} for the `wasm` backend, replacing any stock kernel of the same
@@ -27,8 +36,15 @@ export function registerWasmKernels(): string[] {
   for (const config of WASM_KERNELS) {
     const current = getKernel(config.kernelName, config.backendName);
     if (current?.kernelFunc === config.kernelFunc) continue;
-    if (current !== undefined) unregisterKernel(config.kernelName, config.backendName);
-    registerKernel(config);
+    if (current === undefined) {
+      registerKernel(config);
+      continue;
+    }
+    // The stock kernel's setup (its cwrap of the C++ function) still has to run when the backend
+    // starts, since ours may delegate to it.
+    rememberStockKernel(current);
+    unregisterKernel(config.kernelName, config.backendName);
+    registerKernel({ ...config, setupFunc: current.setupFunc, disposeFunc: current.disposeFunc });
   }
   return WASM_KERNELS.map((c) => c.kernelName);
 }

@@ -8,6 +8,7 @@
 import {
   type DataType,
   getKernel,
+  type KernelConfig,
   type NamedAttrMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
@@ -46,9 +47,17 @@ export function release(backend: WasmBackend, info: TensorInfo): void {
   backend.disposeData(info.dataId);
 }
 
+/** The stock tfjs-backend-wasm kernels that ours replaced, by name. */
+const stock = new Map<string, KernelConfig>();
+
+/** Remembers a stock kernel before ours replaces it, so that ours can still delegate to it. */
+export function rememberStockKernel(config: KernelConfig): void {
+  if (!stock.has(config.kernelName)) stock.set(config.kernelName, config);
+}
+
 /**
- * Runs one of the `wasm` backend's registered kernels directly (no tape, no engine bookkeeping):
- * how our kernels reach XNNPACK.
+ * Runs one of the `wasm` backend's stock kernels directly (no tape, no engine bookkeeping): how
+ * our kernels reach XNNPACK. Uses the stock kernel even where ours replaced it.
  */
 export function runWasmKernel(
   backend: WasmBackend,
@@ -56,7 +65,7 @@ export function runWasmKernel(
   inputs: Record<string, TensorInfo>,
   attrs: NamedAttrMap,
 ): TensorInfo {
-  const kernel = getKernel(kernelName, "wasm");
+  const kernel = stock.get(kernelName) ?? getKernel(kernelName, "wasm");
   if (kernel === undefined) {
     throw new TypeError(`lib/ml/kernels: the wasm backend has no "${kernelName}" kernel`);
   }
