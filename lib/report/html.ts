@@ -1,0 +1,318 @@
+/**
+ * The self-contained HTML report (`artifacts/report/index.html`): inline CSS and SVG, no scripts,
+ * no external requests. Targets beside the thesis's numbers, the claims table, the figures and
+ * tables of accuracy and agreement at each query budget.
+ *
+ * @module
+ */
+
+import { distinct, learningCurve, seedingCurve, stopCurve, type Summary } from "./aggregate.ts";
+import type { ClaimResult } from "./claims.ts";
+import { commonQueries } from "./claims.ts";
+import type { Figure } from "./figures.ts";
+import { namespaceSvgIds } from "./render.ts";
+import type { Results } from "./results.ts";
+import { datasetLabel, seriesLabel } from "./results.ts";
+
+/** The thesis's full-data accuracies, and why ours differ. */
+export const THESIS_TARGETS: Readonly<Record<string, { accuracy: number; reason: string }>> = {
+  mnist: {
+    accuracy: 0.9819,
+    reason: "The thesis's model is evaluated on 2,000 test images only (its defense.py uses test " +
+      "indices 6000–7999) and its code loads a 3-conv victim (net3conv_mnist.pth) although the " +
+      "text says two-layer CNN; ours is the LeNet-style CNN of DESIGN §3, evaluated on all 10,000 " +
+      "test images. A LeNet-style CNN trained on the full set reaches about 99%.",
+  },
+  "fashion-mnist": {
+    accuracy: 0.6252,
+    reason: "The thesis's 62.52% comes from a bug: its active-learning pool was hard-coded to " +
+      "MNIST (torchvision.datasets.MNIST), so its Fashion-MNIST runs sent MNIST images to the " +
+      "Fashion-MNIST victim; and its victim was evaluated on 2,000 test images only. A " +
+      "LeNet-style CNN trained on all of Fashion-MNIST reaches about 90–91% on the 10,000 test " +
+      "images, which is what we report.",
+  },
+};
+
+/** What {@linkcode renderReport} draws. */
+export interface ReportInput {
+  results: Results;
+  figures: readonly Figure[];
+  claims: readonly ClaimResult[];
+  /** Budgets of the strategy tables; default every query count the select runs share. */
+  budgets?: readonly number[];
+  /** Profile the results come from, shown in the header. */
+  profile?: string;
+  /** Stopping rule of the stopping table; default `batch_entropy`. */
+  stopRule?: string;
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    /"/g,
+    "&quot;",
+  );
+}
+
+const pct = (x: number) => (100 * x).toFixed(2);
+
+function cell(s: Summary | undefined): string {
+  if (!s) return `<td class="na">–</td>`;
+  const spread = s.n > 1 ? ` <span class="sp">(${pct(s.min)}–${pct(s.max)})</span>` : "";
+  return `<td>${pct(s.mean)}${spread}</td>`;
+}
+
+/**
+ * Renders the whole report. Deterministic: same input, same bytes.
+ *
+ * @example Usage
+ * ```ts
+ * import { renderReport } from "./html.ts";
+ * import { ok } from "node:assert/strict";
+ * const html = renderReport({ results: { targets: [], runs: [], stops: [] }, figures: [], claims: [] });
+ * ok(html.startsWith("<!DOCTYPE html>"));
+ * ```
+ */
+export function renderReport(input: ReportInput): string {
+  const { results } = input;
+  const parts: string[] = [];
+  parts.push(header(input));
+  parts.push(targetsSection(results));
+  parts.push(claimsSection(input.claims));
+  parts.push(figuresSection(input.figures));
+  parts.push(tablesSection(input));
+  parts.push(rulesSection());
+  return [
+    "<!DOCTYPE html>",
+    '<html lang="en">',
+    "<head>",
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    "<title>Quarry report: query-efficient model stealing</title>",
+    `<style>${CSS}</style>`,
+    "</head>",
+    "<body>",
+    ...parts,
+    "</body>",
+    "</html>",
+    "",
+  ].join("\n");
+}
+
+function header(input: ReportInput): string {
+  const counts = { holds: 0, "does not hold": 0, inconclusive: 0 };
+  for (const c of input.claims) counts[c.verdict]++;
+  const profile = input.profile ? ` Profile: <code>${escapeHtml(input.profile)}</code>.` : "";
+  return `<header><h1>Quarry report</h1>
+<p>Reproduction of Psathas (TU Delft 2022), <em>Decreasing Model Stealing Querying for Black Box
+Adversarial Attacks</em>: cluster seeding, selection strategies and an entropy stopping rule for
+ActiveThief on MNIST and Fashion-MNIST.${profile}</p>
+<p class="summary">Claims: <span class="v holds">${counts.holds} hold</span>
+<span class="v does-not-hold">${counts["does not hold"]} do not hold</span>
+<span class="v inconclusive">${counts.inconclusive} inconclusive</span></p>
+<nav><a href="#targets">Targets</a> · <a href="#claims">Claims</a> · <a href="#figures">Figures</a>
+· <a href="#tables">Tables</a> · <a href="#rules">Verdict rules</a></nav></header>`;
+}
+
+function targetsSection(results: Results): string {
+  const rows = [...results.targets].sort((a, b) => (a.dataset < b.dataset ? -1 : 1)).map((t) => {
+    const thesis = THESIS_TARGETS[t.dataset];
+    const gap = thesis ? (100 * (t.test_accuracy - thesis.accuracy)).toFixed(2) : "–";
+    return `<tr><td>${escapeHtml(datasetLabel(t.dataset))}</td><td>${pct(t.test_accuracy)}%</td>
+<td>${t.test_size ?? "–"}</td><td>${thesis ? pct(thesis.accuracy) + "%" : "–"}</td>
+<td>${thesis && Number(gap) > 0 ? "+" : ""}${gap}</td>
+<td class="reason">${thesis ? escapeHtml(thesis.reason) : ""}</td></tr>`;
+  });
+  return `<section id="targets"><h2>Targets</h2>
+<p>Test accuracy of each target (victim) trained on the full training set, beside the thesis's
+full-data accuracy.</p>
+<table><thead><tr><th>Dataset</th><th>Ours</th><th>Test images</th><th>Thesis</th>
+<th>Gap (pp)</th><th>Why they differ</th></tr></thead>
+<tbody>${rows.join("\n") || '<tr><td colspan="6" class="na">no targets</td></tr>'}</tbody>
+</table></section>`;
+}
+
+function claimsSection(claims: readonly ClaimResult[]): string {
+  const rows = claims.map((c) => {
+    const cls = c.verdict.replace(/ /g, "-");
+    const digits = c.unit === "queries" ? 0 : 2;
+    const effect = c.effect === null
+      ? "–"
+      : `${c.effect > 0 ? "+" : ""}${c.effect.toFixed(digits)} ${c.unit}`;
+    const spread = c.spread === null ? "–" : `${c.spread.toFixed(digits)} ${c.unit}`;
+    return `<tr id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.claim)}</td>
+<td><span class="v ${cls}">${c.verdict}</span></td><td class="num">${effect}</td>
+<td class="num">${spread}</td><td class="ev">${evidenceHtml(c.evidence)}</td></tr>`;
+  });
+  return `<section id="claims"><h2>Claims</h2>
+<p>Every finding the thesis states in its Results and Discussion that these experiments test,
+with our verdict (rules <a href="#rules">below</a>). Effect: of the deciding comparison;
+spread: its standard deviation over repeats. Also in <code>claims.json</code>.</p>
+<table class="claims"><thead><tr><th>Claim</th><th>Verdict</th><th>Effect</th><th>Spread</th>
+<th>Evidence</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table></section>`;
+}
+
+/** Evidence as a list: the first comparison visible, the rest folded (no script needed). */
+function evidenceHtml(evidence: string): string {
+  const items = evidence.split(/; |\. (?=[A-Z])/).map((e) => `<li>${escapeHtml(e)}</li>`);
+  if (items.length <= 2) return `<ul>${items.join("")}</ul>`;
+  return `<details><summary>${items.length} comparisons</summary><ul>${
+    items.join("")
+  }</ul></details>`;
+}
+
+function figuresSection(figures: readonly Figure[]): string {
+  const items = figures.map((f) =>
+    `<figure id="${escapeHtml(f.id)}" class="fig">
+${namespaceSvgIds(f.svg.trim(), f.id)}
+<figcaption><strong>${escapeHtml(f.title)}.</strong> ${escapeHtml(f.caption)}</figcaption>
+</figure>`
+  );
+  return `<section id="figures"><h2>Figures</h2>
+${items.join("\n") || '<p class="na">No figures: no results yet.</p>'}
+</section>`;
+}
+
+function tablesSection(input: ReportInput): string {
+  const { results } = input;
+  const out: string[] = [
+    '<section id="tables"><h2>Tables</h2>',
+    "<p>Percent, mean over repeats, (min–max) when there is more than one.</p>",
+  ];
+  const datasets = distinct(results.runs.map((r) => r.dataset));
+  for (const d of datasets) {
+    const name = escapeHtml(datasetLabel(d));
+    const select = results.runs.filter((r) => r.experiment === "select" && r.dataset === d);
+    if (select.length > 0) {
+      const budgets = input.budgets ?? commonQueries(select);
+      const series = distinct(select.map((r) => r.series));
+      const pts = learningCurve(results.runs, { experiment: "select", dataset: d, budgets });
+      for (const metric of ["accuracy", "agreement"] as const) {
+        out.push(`<h3>${name}: ${metric} of each strategy at each query budget</h3>`);
+        out.push(
+          `<table><thead><tr><th>Strategy</th>${
+            budgets.map((b) => `<th>${b}</th>`).join("")
+          }</tr></thead><tbody>`,
+        );
+        for (const s of series) {
+          const cells = budgets.map((b) =>
+            cell(pts.find((p) => p.series === s && p.metric === metric && p.x === b))
+          );
+          out.push(`<tr><td>${escapeHtml(seriesLabel(s))}</td>${cells.join("")}</tr>`);
+        }
+        out.push("</tbody></table>");
+      }
+    }
+    const seed = seedingCurve(results.runs, { dataset: d });
+    if (seed.length > 0) {
+      const sizes = distinct(seed.map((p) => p.x));
+      const series = distinct(seed.map((p) => p.series));
+      out.push(`<h3>${name}: accuracy / agreement after seeding, by seed size</h3>`);
+      out.push(
+        `<table><thead><tr><th>Seeding</th><th>Metric</th>${
+          sizes.map((s) => `<th>${s}</th>`).join("")
+        }</tr></thead><tbody>`,
+      );
+      for (const s of series) {
+        for (const metric of ["accuracy", "agreement"] as const) {
+          const cells = sizes.map((x) =>
+            cell(seed.find((p) => p.series === s && p.metric === metric && p.x === x))
+          );
+          out.push(
+            `<tr><td>${escapeHtml(seriesLabel(s))}</td><td>${metric}</td>${cells.join("")}</tr>`,
+          );
+        }
+      }
+      out.push("</tbody></table>");
+    }
+    const sizeRuns = results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === d);
+    if (sizeRuns.length > 0) {
+      const end = Math.min(...sizeRuns.map((r) => Math.max(...r.trace.map((x) => x.queries))));
+      const pts = learningCurve(results.runs, {
+        experiment: "seed_size",
+        dataset: d,
+        budgets: [end],
+        seriesOf: (r) => String(r.seed_size),
+      });
+      const sizes = distinct(sizeRuns.map((r) => r.seed_size));
+      out.push(`<h3>${name}: final accuracy / agreement at ${end} queries, by seed size</h3>`);
+      out.push(
+        "<table><thead><tr><th>Seed size</th><th>Accuracy</th><th>Agreement</th></tr></thead><tbody>",
+      );
+      for (const s of sizes) {
+        const get = (m: string) => pts.find((p) => p.series === String(s) && p.metric === m);
+        out.push(`<tr><td>${s}</td>${cell(get("accuracy"))}${cell(get("agreement"))}</tr>`);
+      }
+      out.push("</tbody></table>");
+    }
+  }
+  const rule = input.stopRule ?? "batch_entropy";
+  for (const d of distinct(results.stops.map((s) => s.dataset))) {
+    const pts = stopCurve(results.stops, { dataset: d, rule });
+    if (pts.length === 0) continue;
+    out.push(
+      `<h3>${escapeHtml(datasetLabel(d))}: where the stopping rule (${
+        escapeHtml(rule)
+      }) stopped</h3>`,
+    );
+    out.push(
+      "<table><thead><tr><th>α</th><th>Queries at stop</th><th>Accuracy</th><th>Agreement</th>" +
+        "<th>Never stopped</th></tr></thead><tbody>",
+    );
+    for (const p of pts) {
+      const q = p.queries.n > 1
+        ? `${p.queries.mean.toFixed(0)} <span class="sp">(${p.queries.min}–${p.queries.max})</span>`
+        : p.queries.mean.toFixed(0);
+      out.push(
+        `<tr><td>${p.alpha}</td><td>${q}</td>${cell(p.accuracy)}${
+          cell(p.agreement)
+        }<td>${p.censored} of ${p.queries.n}</td></tr>`,
+      );
+    }
+    out.push("</tbody></table>");
+  }
+  out.push("</section>");
+  return out.join("\n");
+}
+
+function rulesSection(): string {
+  return `<section id="rules"><h2>Verdict rules</h2>
+<p>Each claim is a set of comparisons between configurations, paired by repeat (repeats with the
+same index share their random seed). For the per-repeat differences d (mean m, standard deviation
+s, n repeats, se = s/√n):</p>
+<ul>
+<li><strong>A beats B</strong>: with n ≥ 2, <em>holds</em> when m − 2·se &gt; 0 and m ≥ 0.2 pp;
+<em>does not hold</em> when m + 2·se &lt; 0.2 pp; otherwise <em>inconclusive</em>. With one repeat:
+<em>holds</em> when d ≥ 2 pp, <em>does not hold</em> when d ≤ −2 pp, otherwise
+<em>inconclusive</em>. For queries the thresholds are 1 and 1,000 queries.</li>
+<li><strong>A is close to B</strong> (within δ = 1 pp, or 2 pp where stated): with n ≥ 2,
+<em>holds</em> when |m| + 2·se ≤ δ, <em>does not hold</em> when |m| − 2·se &gt; δ; with one repeat
+only a gap of at least max(δ, 2 pp) decides (<em>does not hold</em>).</li>
+<li>A claim <em>holds</em> when all its comparisons hold, <em>does not hold</em> when any does not,
+and is otherwise <em>inconclusive</em>; a missing series makes it inconclusive. The effect shown is
+that of the deciding (weakest) comparison.</li>
+<li>Strategies are compared on accuracy averaged over the query budgets (area under the learning
+curve at those points); seeding on accuracy after seeding averaged over seed sizes.</li>
+</ul></section>`;
+}
+
+const CSS = `
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;
+padding:1rem 1.5rem;color:#222;line-height:1.45}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+h3{font-size:1rem;margin-top:1.4rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.88rem}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}
+td.reason,td.ev{font-size:.8rem;color:#444;max-width:520px}
+.na{color:#999}.sp{color:#777;font-size:.8em}
+.v{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.8rem;white-space:nowrap}
+.v.holds{background:#d9f2dd;color:#145a22}.v.does-not-hold{background:#f9dcdc;color:#7a1717}
+.v.inconclusive{background:#eee;color:#555}
+figure.fig{margin:1rem 0 2rem;overflow-x:auto}figure.fig svg{max-width:100%;height:auto}
+td.ev ul{margin:0;padding-left:1rem}td.ev summary{cursor:pointer;color:#1f5fa8}
+figcaption{font-size:.85rem;color:#444;margin-top:.3rem}
+nav a{color:#1f5fa8}code{background:#f3f3f3;padding:0 .2rem}
+`;
