@@ -22,3 +22,6 @@ export * from "./selection.ts";
 export * from "./stopping.ts";
 export * from "./strategies.ts";
 export * from "./trace.ts";
+export * from "./learner.ts";
+export * from "./loop.ts";
+export * from "./trace_io.ts";
