@@ -1,0 +1,260 @@
+/**
+ * The `repro`, `status` and `dag` commands (behind `deno task repro|status|dag`).
+ *
+ * Exit codes: 0 success, 1 an instance failed (or `--check` found differences), 2 invalid
+ * pipeline or usage, 3 workspace busy, 130 interrupted.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { analyzePipeline } from "./analyze.ts";
+import { formatDiagnostic } from "./diagnostic.ts";
+import { renderDagMermaid, renderDagText } from "./dag.ts";
+import { reproduce, type ReproEvent } from "./execute.ts";
+import { parseSetArg } from "./params.ts";
+import { parseShard, selectInstances } from "./plan.ts";
+import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
+import { ConsoleReporter } from "./reporter.ts";
+import { computeStatus } from "./status.ts";
+import { openWorkspace, saveWorkspaceState } from "./workspace.ts";
+import type { ParamValue } from "./stage_context.ts";
+
+/** Where the CLI writes; defaults to the process's stdout/stderr. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Whether stderr is a terminal (enables the progress bar). */
+  readonly tty: boolean;
+  /** Aborts a running repro (the CLI entry wires Ctrl-C to it). */
+  readonly signal?: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  let off = 0;
+  while (off < bytes.length) off += file.writeSync(bytes.subarray(off));
+}
+
+/** The default I/O: real stdout and stderr. */
+export function processIo(signal?: AbortSignal): CliIo {
+  return {
+    stdout: (t) => writeAll(Deno.stdout, t),
+    stderr: (t) => writeAll(Deno.stderr, t),
+    tty: Deno.stderr.isTerminal(),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+const USAGE = `Usage:
+  repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
+        [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
+  status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
+  dag [--mermaid] [--profile P] [--pipeline FILE]`;
+
+/** Runs one CLI command; returns the exit code. */
+export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        force: { type: "boolean", short: "f" },
+        dry: { type: "boolean" },
+        downstream: { type: "boolean" },
+        jobs: { type: "string", short: "j" },
+        profile: { type: "string", short: "p" },
+        set: { type: "string", multiple: true },
+        pipeline: { type: "string" },
+        cache: { type: "string" },
+        json: { type: "boolean" },
+        check: { type: "boolean" },
+        shard: { type: "string" },
+        wait: { type: "boolean" },
+        mermaid: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values: v, positionals } = parsed;
+  const [command, ...targets] = positionals;
+  if (v.help || !command) {
+    io.stderr(`${USAGE}\n`);
+    return v.help ? 0 : 2;
+  }
+  if (!["repro", "status", "dag"].includes(command)) {
+    io.stderr(`Unknown command "${command}": expected "repro", "status" or "dag"\n${USAGE}\n`);
+    return 2;
+  }
+  let set: { key: string; value: ParamValue }[];
+  let jobs: number | undefined;
+  let shard;
+  try {
+    set = (v.set ?? []).map(parseSetArg);
+    if (v.jobs !== undefined) {
+      jobs = Number(v.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) {
+        throw new RangeError(`Invalid --jobs "${v.jobs}": expected a positive integer`);
+      }
+    }
+    if (v.shard !== undefined) shard = parseShard(v.shard);
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
+
+  const file = resolve(v.pipeline ?? "pipeline.yaml");
+  const analysis = await analyzePipeline(file, {
+    ...(v.profile !== undefined ? { profile: v.profile } : {}),
+    set,
+  });
+  if (!analysis.ok) {
+    io.stderr(`${analysis.diagnostics.map(formatDiagnostic).join("\n")}\n`);
+    io.stderr(`Invalid pipeline: ${analysis.diagnostics.length} problem(s); nothing ran\n`);
+    return 2;
+  }
+  const graph = analysis.graph;
+
+  if (command === "dag") {
+    io.stdout(v.mermaid ? renderDagMermaid(graph) : renderDagText(graph));
+    return 0;
+  }
+
+  let selection;
+  try {
+    selection = selectInstances(graph, {
+      targets,
+      ...(v.downstream ? { downstream: true } : {}),
+      ...(shard ? { shard } : {}),
+    });
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
+  const cacheDir = v.cache !== undefined ? resolve(v.cache) : undefined;
+  const ws = openWorkspace(graph, cacheDir ? { cacheDir } : {});
+  const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
+  const partial = targets.length > 0 || shard !== undefined;
+
+  if (command === "status" || v.dry) {
+    const statuses = await computeStatus(graph, ws, { selected: selection.selected, force });
+    saveWorkspaceState(ws);
+    if (command === "status") {
+      if (v.json) {
+        io.stdout(`${JSON.stringify({ profile: graph.profile, instances: statuses })}\n`);
+      } else {
+        const stale = statuses.filter((s) => s.state !== "up-to-date");
+        for (const s of stale) {
+          io.stdout(
+            `${s.name}: ${s.state === "restore" ? "will restore from cache" : "will run"}\n`,
+          );
+          for (const r of s.reasons) io.stdout(`    ${r}\n`);
+        }
+        io.stdout(
+          `profile "${graph.profile}": ${
+            statuses.length - stale.length
+          } up to date, ${stale.length} stale\n`,
+        );
+      }
+      return 0;
+    }
+    const ran = statuses.filter((s) => s.state === "run").map((s) => s.name);
+    const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
+    const out = v.json ? io.stderr : io.stdout;
+    for (const s of statuses) {
+      out(
+        `${
+          s.state === "run"
+            ? "would run    "
+            : s.state === "restore"
+            ? "would restore"
+            : "up to date   "
+        } ${s.name}\n`,
+      );
+    }
+    if (v.json) io.stdout(`${JSON.stringify({ ran, cached, failed: [], skipped: [] })}\n`);
+    return 0;
+  }
+
+  // repro
+  let held;
+  try {
+    held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
+      command: `repro ${args.join(" ")}`.trim(),
+      wait: v.wait ?? false,
+      onWait: (h) => io.stderr(`Waiting for process ${h.pid} (${h.command}) to finish...\n`),
+    });
+  } catch (e) {
+    if (e instanceof WorkspaceBusyError) {
+      io.stderr(`${e.message}\n`);
+      return 3;
+    }
+    throw e;
+  }
+  try {
+    const lineOut = v.json ? io.stderr : io.stdout;
+    const reporter = new ConsoleReporter({
+      writeLine: (l) => lineOut(`${l}\n`),
+      ...(io.tty ? { writeBar: io.stderr } : {}),
+      total: selection.selected.length,
+    });
+    const t0 = performance.now();
+    const result = await reproduce(graph, ws, {
+      ...(partial ? { selected: selection.selected } : {}),
+      force,
+      ...(jobs !== undefined ? { jobs } : {}),
+      ...(v.check ? { check: true } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+      onEvent: (e: ReproEvent) => reporter.handle(e),
+    });
+    reporter.close();
+    const secs = ((performance.now() - t0) / 1000).toFixed(2);
+    const summary =
+      `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
+      `${result.skipped.length} skipped (profile "${graph.profile}", ${secs} s)`;
+    lineOut(`${summary}\n`);
+    if (v.check) {
+      for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
+      lineOut(
+        result.mismatched.length
+          ? `--check: ${result.mismatched.length} instance(s) differ from pipeline.lock\n`
+          : `--check: all outs match pipeline.lock\n`,
+      );
+    }
+    if (v.json) {
+      const obj: Record<string, string[]> = {
+        ran: result.ran,
+        cached: result.cached,
+        failed: result.failed,
+        skipped: result.skipped,
+      };
+      if (v.check) obj.mismatched = result.mismatched;
+      io.stdout(`${JSON.stringify(obj)}\n`);
+    }
+    if (result.interrupted) {
+      io.stderr("Interrupted: finished outs kept, partial outs discarded, pipeline.lock intact\n");
+      return 130;
+    }
+    return result.failed.length || result.mismatched.length ? 1 : 0;
+  } finally {
+    held.release();
+  }
+}
+
+if (import.meta.main) {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) Deno.exit(130);
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  const code = await runCli(Deno.args, processIo(controller.signal));
+  Deno.exit(code);
+}

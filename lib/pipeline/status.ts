@@ -1,0 +1,143 @@
+/**
+ * `status`: what `repro` would do for each instance and why, without running anything. Dep
+ * hashes of instances downstream of a cache hit are predicted from the cache entry, so a stale
+ * chain that the cache can restore is reported as such.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import type { RunEntry } from "./cache.ts";
+import { instanceKey } from "./fingerprint.ts";
+import { type Graph, type Instance, pathsOverlap, stripSlash } from "./graph.ts";
+import type { Digest } from "./hash.ts";
+import { type LockEntry, readLockFile } from "./lock_file.ts";
+import type { ParamValue } from "./stage_context.ts";
+import { changedOuts, type Workspace } from "./workspace.ts";
+
+/** What repro would do with an instance. */
+export type InstanceState = "up-to-date" | "restore" | "run";
+
+/** The status of one instance. */
+export interface InstanceStatus {
+  readonly name: string;
+  readonly state: InstanceState;
+  /** Why it is not up to date (empty when it is). */
+  readonly reasons: readonly string[];
+}
+
+/** Options for {@linkcode computeStatus}. */
+export interface StatusOptions {
+  /** Instances to report (graph order); default all. */
+  readonly selected?: readonly string[];
+  /** Instances that would run regardless (`--force`). */
+  readonly force?: ReadonlySet<string>;
+}
+
+/** Computes the status of the selected instances, in graph order. */
+export async function computeStatus(
+  graph: Graph,
+  ws: Workspace,
+  options: StatusOptions = {},
+): Promise<InstanceStatus[]> {
+  const lock = readLockFile(ws.lockPath);
+  const entries = lock.profiles[graph.profile] ?? {};
+  const selected = new Set(options.selected ?? graph.instances.map((i) => i.name));
+  const byName = new Map(graph.instances.map((i) => [i.name, i]));
+  const states = new Map<string, { state: InstanceState; run?: RunEntry }>();
+  const out: InstanceStatus[] = [];
+
+  for (const inst of graph.instances) {
+    if (!selected.has(inst.name)) continue;
+    const reasons: string[] = [];
+    const prev: LockEntry | undefined = entries[inst.name];
+    const depHashes: Record<string, Digest> = {};
+    const unknownBecause: string[] = [];
+    for (const dep of inst.deps) {
+      const producers = inst.upstream.filter((u) =>
+        selected.has(u) && byName.get(u)!.outs.some((o) => pathsOverlap(o, dep))
+      );
+      const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
+      if (!pending.length) {
+        const h = ws.hashes.hashPath(resolve(ws.root, dep));
+        if (h === undefined) unknownBecause.push(`dep "${dep}" is missing`);
+        else depHashes[dep] = h;
+        continue;
+      }
+      const predicted = pending.length === 1
+        ? predict(states.get(pending[0]!)?.run, dep)
+        : undefined;
+      if (predicted !== undefined) depHashes[dep] = predicted;
+      else unknownBecause.push(...pending.map((p) => `upstream ${p} will run`));
+    }
+    const code = await ws.code.info(inst.run);
+    const forced = options.force?.has(inst.name) ?? false;
+    if (forced) reasons.push("forced");
+    let state: InstanceState;
+    let run: RunEntry | undefined;
+    if (unknownBecause.length) {
+      reasons.push(...new Set(unknownBecause));
+      if (prev) reasons.push(...explain(prev, inst, undefined, code));
+      state = "run";
+    } else {
+      const key = instanceKey(inst, depHashes, code);
+      run = ws.cache.getRun(key);
+      if (!prev) reasons.push(`never run in profile "${graph.profile}"`);
+      else if (prev.key !== key) {
+        const why = explain(prev, inst, depHashes, code);
+        reasons.push(...(why.length ? why : ["definition changed"]));
+      } else {
+        for (const c of changedOuts(ws, inst, prev)) reasons.push(`out "${c.path}" ${c.why}`);
+      }
+      state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
+    }
+    states.set(inst.name, { state, ...(run ? { run } : {}) });
+    out.push({ name: inst.name, state, reasons });
+  }
+  return out;
+}
+
+function predict(run: RunEntry | undefined, dep: string): Digest | undefined {
+  if (!run) return undefined;
+  const exact = run.outs[dep];
+  if (exact) return exact.hash;
+  for (const [o, rec] of Object.entries(run.outs)) {
+    if (rec.files && dep.startsWith(o)) return rec.files[stripSlash(dep.slice(o.length))];
+  }
+  return undefined;
+}
+
+function show(v: ParamValue | undefined): string {
+  return v === undefined ? "(unset)" : JSON.stringify(v);
+}
+
+function explain(
+  prev: LockEntry,
+  inst: Instance,
+  deps: Record<string, Digest> | undefined,
+  code: { files: Readonly<Record<string, Digest>>; packages: readonly string[] },
+): string[] {
+  const reasons: string[] = [];
+  const keys = [...new Set([...Object.keys(prev.params), ...Object.keys(inst.params)])].sort();
+  for (const k of keys) {
+    if (JSON.stringify(prev.params[k]) !== JSON.stringify(inst.params[k])) {
+      reasons.push(`param "${k}" changed: ${show(prev.params[k])} -> ${show(inst.params[k])}`);
+    }
+  }
+  if (deps) {
+    for (const d of [...new Set([...Object.keys(prev.deps), ...Object.keys(deps)])].sort()) {
+      if (prev.deps[d] === undefined) reasons.push(`dep "${d}" added`);
+      else if (deps[d] === undefined) reasons.push(`dep "${d}" removed`);
+      else if (prev.deps[d] !== deps[d]) reasons.push(`dep "${d}" changed`);
+    }
+  }
+  for (const f of [...new Set([...Object.keys(prev.code), ...Object.keys(code.files)])].sort()) {
+    if (prev.code[f] === undefined) reasons.push(`code file "${f}" added`);
+    else if (code.files[f] === undefined) reasons.push(`code file "${f}" no longer imported`);
+    else if (prev.code[f] !== code.files[f]) reasons.push(`code file "${f}" changed`);
+  }
+  if (JSON.stringify(prev.packages ?? []) !== JSON.stringify(code.packages)) {
+    reasons.push(`packages changed: ${[...code.packages].join(", ") || "(none)"}`);
+  }
+  if (prev.run !== inst.run) reasons.push(`run module changed: "${prev.run}" -> "${inst.run}"`);
+  return reasons;
+}
