@@ -627,7 +627,13 @@ export async function analyzePipeline(
         continue;
       }
       for (const issue of issues ?? []) {
-        const loc = paramLocs.get(issue.param) ?? ancestorLoc(paramLocs, issue.param);
+        const matrixEntry = i.draft.matrix.find((m) => m.key === issue.param);
+        const loc = matrixEntry
+          ? at(
+            matrixEntry.values.find((x) => x.value === i.inst.vars[issue.param])?.node ??
+              matrixEntry.values[0]?.node,
+          )
+          : paramLocs.get(issue.param) ?? ancestorLoc(paramLocs, issue.param);
         const decl = i.draft.params.find((p) => p.value === issue.param);
         const message = `Invalid param "${issue.param}" for ${i.inst.name}: ${issue.message}`;
         const location = loc ?? at(decl?.node ?? i.draft.nameNode);

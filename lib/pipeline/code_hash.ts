@@ -112,8 +112,13 @@ export class CodeHasher {
     const info = JSON.parse(new TextDecoder().decode(out.stdout)) as DenoInfo;
     const files: Record<string, Digest> = {};
     const packages = new Set<string>();
+    const npmRoots: string[] = [];
     for (const m of info.modules ?? []) {
       if (m.error) throw new Error(`Cannot resolve a module imported by "${abs}": ${m.error}`);
+      if (m.kind === "npm" && m.npmPackage) {
+        npmRoots.push(m.npmPackage);
+        continue;
+      }
       const spec = m.specifier ?? "";
       if (spec.startsWith("file://")) {
         const path = m.local ?? fileURLToPath(spec);
@@ -123,7 +128,18 @@ export class CodeHasher {
         packages.add(spec);
       }
     }
-    for (const key of Object.keys(info.npmPackages ?? {})) packages.add(`npm:${key}`);
+    // Only the npm packages this module reaches (deno info lists every package of the lock).
+    const npm = info.npmPackages ?? {};
+    const seen = new Set<string>();
+    const stack = [...npmRoots];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const pkg = npm[id];
+      packages.add(pkg ? `npm:${pkg.name}@${pkg.version}` : `npm:${id}`);
+      stack.push(...(pkg?.dependencies ?? []));
+    }
     return { files, config, packages: [...packages].sort() };
   }
 
@@ -137,8 +153,14 @@ export class CodeHasher {
 }
 
 interface DenoInfo {
-  modules?: { specifier?: string; local?: string; error?: string }[];
-  npmPackages?: Record<string, unknown>;
+  modules?: {
+    kind?: string;
+    specifier?: string;
+    local?: string;
+    error?: string;
+    npmPackage?: string;
+  }[];
+  npmPackages?: Record<string, { name: string; version: string; dependencies?: string[] }>;
 }
 
 function findConfigFiles(start: string): string[] {

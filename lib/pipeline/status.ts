@@ -135,8 +135,14 @@ function explain(
     else if (code.files[f] === undefined) reasons.push(`code file "${f}" no longer imported`);
     else if (prev.code[f] !== code.files[f]) reasons.push(`code file "${f}" changed`);
   }
-  if (JSON.stringify(prev.packages ?? []) !== JSON.stringify(code.packages)) {
-    reasons.push(`packages changed: ${[...code.packages].join(", ") || "(none)"}`);
+  const before = new Set(prev.packages ?? []);
+  const after = new Set(code.packages);
+  const added = [...after].filter((p) => !before.has(p));
+  const removed = [...before].filter((p) => !after.has(p));
+  if (added.length || removed.length) {
+    const list = [...added.map((p) => `+${p}`), ...removed.map((p) => `-${p}`)];
+    const more = list.length > 6 ? ` and ${list.length - 6} more` : "";
+    reasons.push(`npm packages changed: ${list.slice(0, 6).join(", ")}${more}`);
   }
   if (prev.run !== inst.run) reasons.push(`run module changed: "${prev.run}" -> "${inst.run}"`);
   return reasons;

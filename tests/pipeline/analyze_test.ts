@@ -126,3 +126,13 @@ Deno.test("dag renders text and Mermaid", async () => {
     'flowchart TD\n  s0["train ×12"]\n  s1["summary ×2"]\n  s0 --> s1\n',
   );
 });
+
+Deno.test("validate() issues on a matrix value point at that value", async () => {
+  const r = await analyzePipeline(join(INVALID, "bad_param_value.yaml"));
+  assert.ok(!r.ok);
+  const text = formatDiagnostic(r.diagnostics[1]!);
+  assert.match(
+    text,
+    /bad_param_value\.yaml:17:17: Invalid param "size" for b@-2: expected a size >= 0, got -2/,
+  );
+});
