@@ -7,7 +7,7 @@
  * @module
  */
 
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import type { DatasetFileRole, DatasetInfo } from "./registry.ts";
 
 /** The environment variable that overrides the `data.dir` param. */
@@ -116,6 +116,24 @@ export async function fetchDatasetFile(
   return await download(info, role, path, options);
 }
 
+/** Writes verified bytes to `path` atomically (temp file, then rename). */
+async function keep(path: string, bytes: Uint8Array): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temp = await Deno.makeTempFile({
+    dir: dirname(path),
+    prefix: `.${basename(path)}.`,
+    suffix: ".tmp",
+  });
+  try {
+    await Deno.writeFile(temp, bytes);
+    await Deno.chmod(temp, 0o644).catch(() => {});
+    await Deno.rename(temp, path);
+  } catch (error) {
+    await Deno.remove(temp).catch(() => {});
+    throw error;
+  }
+}
+
 async function download(
   info: DatasetInfo,
   role: DatasetFileRole,
@@ -146,18 +164,16 @@ async function download(
       failures.push(`${url}: SHA-256 ${got}`);
       continue;
     }
-    await Deno.mkdir(dirname(path), { recursive: true });
-    const temp = await Deno.makeTempFile({
-      dir: dirname(path),
-      prefix: `.${file.name}.`,
-      suffix: ".tmp",
-    });
     try {
-      await Deno.writeFile(temp, bytes);
-      await Deno.rename(temp, path);
+      await keep(path, bytes);
     } catch (error) {
-      await Deno.remove(temp).catch(() => {});
-      throw error;
+      // A sandboxed stage may not write the data dir: use the verified bytes without keeping them.
+      if (
+        !(error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied)
+      ) {
+        throw error;
+      }
+      options.log?.(`cannot keep ${path} (${error.message}); using the download in memory`);
     }
     return bytes;
   }

@@ -51,6 +51,8 @@ export interface ClassifierOptions {
 export interface Classifier {
   /** The architecture. */
   readonly spec: ModelSpec;
+  /** Number of classes it predicts (`spec.classes`). */
+  readonly classes: number;
   /** The seed of the current initialisation. */
   readonly seed: number;
   /** Trains in place; see {@linkcode FitOptions}. Deterministic for a given seed and call sequence. */
@@ -278,6 +280,7 @@ export function createClassifier(
 
   return {
     spec,
+    classes,
     get seed() {
       return seed;
     },

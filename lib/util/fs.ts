@@ -26,6 +26,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   try {
     if (typeof data === "string") await Deno.writeTextFile(temp, data);
     else await Deno.writeFile(temp, data);
+    // makeTempFile creates 0600; give the file the usual 0644 (no-op where modes do not exist).
+    await Deno.chmod(temp, 0o644).catch(() => {});
     await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
