@@ -216,7 +216,7 @@ function describe(c: Comparison): string {
 export interface ClaimOptions {
   /** Budgets at which strategies are compared; default every query count all select runs of the dataset share, seed round excluded. */
   budgets?: readonly number[];
-  /** The stopping rule of the alpha claim; default `batch_entropy`. */
+  /** The stopping rule of the alpha claim; default `batch-entropy`. */
   stopRule?: string;
   thresholds?: { accuracy: Thresholds; queries: Thresholds };
 }
@@ -427,7 +427,7 @@ export function evaluateClaims(results: Results, options: ClaimOptions = {}): Cl
   ));
   claims.push(selectionBeatsSeeding(results, datasets, acc));
   claims.push(seedSizeClaim(results, datasets, acc));
-  claims.push(...stoppingClaims(results, options.stopRule ?? "batch_entropy", t));
+  claims.push(...stoppingClaims(results, options.stopRule ?? "batch-entropy", t));
   return claims;
 }
 

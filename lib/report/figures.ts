@@ -50,7 +50,7 @@ export const STRATEGY_FIGURES: ReadonlyArray<
 export interface FigureOptions {
   /** Query budgets at which Figs. 3–5 read the curves (the thesis: 5k, 10k, 15k, 20k). */
   budgets?: readonly number[];
-  /** The stopping rule Fig. 7 shows; default the thesis's `batch_entropy`. */
+  /** The stopping rule Fig. 7 shows; default the thesis's `batch-entropy`. */
   stopRule?: string;
 }
 
@@ -135,7 +135,7 @@ export async function buildFigures(
         label: (s) => s,
       }),
     }, fig6.length > 0);
-    const rule = options.stopRule ?? "batch_entropy";
+    const rule = options.stopRule ?? "batch-entropy";
     const stops = results.stops.filter((s) => s.dataset === dataset && s.rule === rule);
     const pts7 = stopCurve(stops, { dataset, rule });
     const title7 = `Fig. 7 (${name}): effect of alpha on the stopping criterion`;

@@ -42,7 +42,7 @@ export interface ReportInput {
   budgets?: readonly number[];
   /** Profile the results come from, shown in the header. */
   profile?: string;
-  /** Stopping rule of the stopping table; default `batch_entropy`. */
+  /** Stopping rule of the stopping table; default `batch-entropy`. */
   stopRule?: string;
 }
 
@@ -248,7 +248,7 @@ function tablesSection(input: ReportInput): string {
       out.push("</tbody></table>");
     }
   }
-  const rule = input.stopRule ?? "batch_entropy";
+  const rule = input.stopRule ?? "batch-entropy";
   for (const d of distinct(results.stops.map((s) => s.dataset))) {
     const pts = stopCurve(results.stops, { dataset: d, rule });
     if (pts.length === 0) continue;

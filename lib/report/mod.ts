@@ -13,3 +13,5 @@ export * from "./render.ts";
 export * from "./figures.ts";
 export * from "./claims.ts";
 export * from "./html.ts";
+export * from "./load.ts";
+export * from "./stage_params.ts";

@@ -35,7 +35,7 @@ export interface StopResult {
   dataset: string;
   /** The threshold alpha of |H(i-1) - H(i)| <= alpha. */
   alpha: number;
-  /** Which rule: `batch_entropy` (the thesis's), `stopping_entropy` or `kappa`. */
+  /** Which rule (lib/active/stopping.ts): `batch-entropy` (the thesis's), `stopping-set-entropy`, … */
   rule: string;
   repeat: number;
   /** False when the rule never fired: the numbers are then the run's last round (censored). */

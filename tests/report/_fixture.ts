@@ -125,7 +125,7 @@ export function fixtureResults(repeats = 2): Results {
         stops.push({
           dataset,
           alpha: alpha!,
-          rule: "batch_entropy",
+          rule: "batch-entropy",
           repeat,
           stopped: alpha !== 0.005,
           queries: q! + 1000 * repeat * (alpha === 0.1 ? 0 : 1),

@@ -191,7 +191,7 @@ Deno.test("evaluateClaims() seed size and alpha claims", () => {
     [0, 1, 2].map((repeat) => ({
       dataset: "mnist",
       alpha,
-      rule: "batch_entropy",
+      rule: "batch-entropy",
       repeat,
       stopped: true,
       queries: 9000 - 2000 * i + 100 * repeat,

@@ -1,0 +1,67 @@
+/**
+ * The params the figures and report stages read (`report.*`), parsed and checked.
+ *
+ * @module
+ */
+
+import type { ParamIssue, ParamValue } from "../pipeline/stage_context.ts";
+
+/** The params prefix of the plots and report stages. */
+export const REPORT_PREFIX = "report";
+
+/** Parsed `report.*` params. */
+export interface ReportParams {
+  /** Query budgets at which strategies are read (thesis: 5000, 10000, 15000, 20000); every round when absent. */
+  budgets?: number[];
+  /** Stopping rule of Fig. 7 and the alpha claim (default `batch-entropy`). */
+  stopRule: string;
+}
+
+/** Problems in the `report.*` params. */
+export function reportParamIssues(params: Readonly<Record<string, ParamValue>>): ParamIssue[] {
+  const issues: ParamIssue[] = [];
+  const budgets = params[`${REPORT_PREFIX}.budgets`];
+  if (
+    budgets !== undefined && budgets !== null &&
+    (!Array.isArray(budgets) || budgets.some((b) => !Number.isInteger(b) || (b as number) <= 0))
+  ) {
+    issues.push({
+      param: `${REPORT_PREFIX}.budgets`,
+      message: `expected a list of positive integers, got ${JSON.stringify(budgets)}`,
+    });
+  }
+  const rule = params[`${REPORT_PREFIX}.stop_rule`];
+  if (rule !== undefined && (typeof rule !== "string" || rule === "")) {
+    issues.push({
+      param: `${REPORT_PREFIX}.stop_rule`,
+      message: `expected a stopping rule name, got ${JSON.stringify(rule)}`,
+    });
+  }
+  return issues;
+}
+
+/**
+ * Parses the `report.*` params; throws RangeError naming the first bad one.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseReportParams } from "./stage_params.ts";
+ * import { deepEqual } from "node:assert/strict";
+ * deepEqual(parseReportParams({ "report.budgets": [5000, 10000] }), {
+ *   budgets: [5000, 10000],
+ *   stopRule: "batch-entropy",
+ * });
+ * ```
+ */
+export function parseReportParams(params: Readonly<Record<string, ParamValue>>): ReportParams {
+  const issues = reportParamIssues(params);
+  if (issues.length > 0) {
+    throw new RangeError(`Invalid param "${issues[0]!.param}": ${issues[0]!.message}`);
+  }
+  const budgets = params[`${REPORT_PREFIX}.budgets`];
+  const rule = params[`${REPORT_PREFIX}.stop_rule`];
+  return {
+    ...(Array.isArray(budgets) ? { budgets: [...budgets as number[]].sort((a, b) => a - b) } : {}),
+    stopRule: typeof rule === "string" ? rule : "batch-entropy",
+  };
+}

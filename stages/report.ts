@@ -1,0 +1,93 @@
+/**
+ * Stage `report`: `index.html` (self-contained: figures, tables, targets beside the thesis, the
+ * claims table) and `claims.json` (a list of `{claim, verdict, effect, spread, evidence}` plus
+ * `id` and `unit`).
+ *
+ * Deps: the figures folder of stage `plots` (recognised by its `figures.json`) and the same run,
+ * stopping and target outs the figures were drawn from (`lib/report/load.ts`). Outs: one folder
+ * (filled with `index.html` and `claims.json`) or the two files in that order. Params:
+ * `report.budgets`, `report.stop_rule` (`lib/report/stage_params.ts`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { evaluateClaims, type Figure, loadResults, renderReport } from "../lib/report/mod.ts";
+import { parseReportParams, reportParamIssues } from "../lib/report/stage_params.ts";
+import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
+import { canonicalJson } from "../lib/util/json.ts";
+import { writeFileAtomic } from "../lib/util/fs.ts";
+
+/** Checks the `report.*` params. */
+export function validate(
+  params: Readonly<Record<string, ParamValue>>,
+  _vars: Readonly<Record<string, ParamValue>>,
+): ParamIssue[] {
+  return reportParamIssues(params);
+}
+
+interface IndexEntry {
+  id: string;
+  number: number;
+  dataset: string;
+  title: string;
+  caption: string;
+  file: string;
+}
+
+/** Reads the figures a `plots` out folder lists in its `figures.json`. */
+async function readFigures(deps: readonly string[]): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const dep of deps) {
+    const indexPath = dep.endsWith(".json") ? dep : join(dep, "figures.json");
+    if (!indexPath.endsWith("figures.json")) continue;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(indexPath);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) continue;
+      throw e;
+    }
+    const dir = indexPath.slice(0, indexPath.length - "figures.json".length);
+    for (const e of JSON.parse(text) as IndexEntry[]) {
+      const svg = await Deno.readTextFile(join(dir, e.file));
+      figures.push({ ...e, spec: {}, svg });
+    }
+  }
+  return figures;
+}
+
+/** Runs the stage. */
+export async function run(ctx: StageContext): Promise<void> {
+  let htmlPath: string, claimsPath: string;
+  if (ctx.outs.length === 1 && ctx.outs[0]!.endsWith("/")) {
+    htmlPath = join(ctx.outs[0]!, "index.html");
+    claimsPath = join(ctx.outs[0]!, "claims.json");
+  } else if (ctx.outs.length === 2) {
+    [htmlPath, claimsPath] = ctx.outs as [string, string];
+  } else {
+    throw new TypeError(
+      `Invalid outs of stage report: expected one folder or two files (index.html, claims.json), got ${
+        JSON.stringify(ctx.outs)
+      }`,
+    );
+  }
+  const params = parseReportParams(ctx.params);
+  const results = await loadResults(ctx.deps);
+  const figures = await readFigures(ctx.deps);
+  const options = {
+    ...(params.budgets ? { budgets: params.budgets } : {}),
+    stopRule: params.stopRule,
+  };
+  const claims = evaluateClaims(results, options);
+  const html = renderReport({ results, figures, claims, ...options });
+  await writeFileAtomic(htmlPath, html);
+  await writeFileAtomic(claimsPath, canonicalJson(claims, 2) + "\n");
+  const counts = claims.reduce<Record<string, number>>((m, c) => {
+    m[c.verdict] = (m[c.verdict] ?? 0) + 1;
+    return m;
+  }, {});
+  console.error(
+    `${ctx.name}: ${claims.length} claims ${JSON.stringify(counts)}, ${figures.length} figures`,
+  );
+}
