@@ -5,7 +5,8 @@
  * rules evaluated on a trace, and the per-round trace contract.
  *
  * Everything here except the loop is a pure function over probability rows, tested on tiny
- * hand-made pools.
+ * hand-made pools. The tfjs adapters (`classifier_learner.ts`) and the stages' file handling
+ * (`experiment.ts`) load tfjs and are imported directly, not through this module.
  *
  * @module
  */
@@ -25,3 +26,5 @@ export * from "./trace.ts";
 export * from "./learner.ts";
 export * from "./loop.ts";
 export * from "./trace_io.ts";
+export * from "./params.ts";
+export * from "./stopping_summary.ts";

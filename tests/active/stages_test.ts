@@ -1,0 +1,173 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { writeSplitFile } from "../../lib/data/mod.ts";
+import { createClassifier, initBackend, type ModelSpec } from "../../lib/ml/mod.ts";
+import { createRng } from "../../lib/util/random.ts";
+import type { ParamValue, StageContext } from "../../lib/pipeline/stage_context.ts";
+import { TRACE_COLUMNS } from "../../lib/active/trace.ts";
+import * as selectStage from "../../stages/select.ts";
+import * as seedingStage from "../../stages/seeding.ts";
+import * as stoppingStage from "../../stages/stopping.ts";
+
+const TINY: ModelSpec = {
+  input: [28, 28, 1],
+  conv: [{ filters: 2, kernel: 5, pool: 4 }],
+  dense: [8],
+  classes: 10,
+};
+
+async function fixtures(dir: string): Promise<{ prepare: string; target: string }> {
+  const rng = createRng(7);
+  const split = (count: number, name: string) => {
+    const images = new Uint8Array(count * 784);
+    const labels = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      labels[i] = i % 10;
+      for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.int(256);
+    }
+    return {
+      count,
+      height: 28,
+      width: 28,
+      images,
+      labels,
+      dataset: "synthetic",
+      split: name,
+      classes: Array.from({ length: 10 }, (_, c) => String(c)),
+    };
+  };
+  const prepare = join(dir, "prepare");
+  const target = join(dir, "target");
+  await writeSplitFile(join(prepare, "train.bin"), split(80, "train"));
+  await writeSplitFile(join(prepare, "test.bin"), split(20, "test"));
+  await initBackend();
+  const model = createClassifier(TINY, { seed: 3 });
+  await Deno.mkdir(target, { recursive: true });
+  await Deno.writeFile(join(target, "model.weights"), model.saveWeights());
+  model.dispose();
+  return { prepare, target };
+}
+
+function context(
+  name: string,
+  deps: string[],
+  outs: string[],
+  params: Record<string, ParamValue>,
+  vars: Record<string, ParamValue> = {},
+): StageContext {
+  return { name, vars, params, deps, outs, progress: () => {} };
+}
+
+const ACTIVE: Record<string, ParamValue> = {
+  active: {
+    seed_size: 10,
+    batch: 10,
+    budget: 40,
+    stopping_set: 20,
+    model: TINY as unknown as ParamValue,
+    train: { epochs: 1, batch: 8 },
+  },
+};
+
+Deno.test("select, seeding and stopping stages run end to end on tiny files", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { prepare, target } = await fixtures(dir);
+    const selectOut = join(dir, "select") + "/";
+    await selectStage.run(
+      context("select@t", [prepare, target], [selectOut], ACTIVE, {
+        strategy: "entropy+clustering",
+        repeat: 1,
+      }),
+    );
+    const trace = JSON.parse(await Deno.readTextFile(join(selectOut, "trace.json")));
+    assert.deepEqual(trace.map((r: { queries: number }) => r.queries), [10, 20, 30, 40]);
+    const csv = await Deno.readTextFile(join(selectOut, "trace.csv"));
+    assert.equal(csv.split("\n")[0], TRACE_COLUMNS.join(","));
+    const summary = JSON.parse(await Deno.readTextFile(join(selectOut, "summary.json")));
+    assert.equal(summary.strategy, "entropy+clustering");
+    assert.equal(summary.dataset, "synthetic");
+    assert.equal(summary.queries, 40);
+    assert.equal(summary.seed, 1);
+
+    // The same instance again gives the same bytes.
+    const again = join(dir, "again") + "/";
+    await selectStage.run(
+      context("select@t", [prepare, target], [again], ACTIVE, {
+        strategy: "entropy+clustering",
+        repeat: 1,
+      }),
+    );
+    assert.equal(
+      await Deno.readTextFile(join(again, "trace.csv")),
+      csv,
+    );
+
+    const stopOut = join(dir, "stopping.json");
+    await stoppingStage.run(
+      context("stopping", [selectOut], [stopOut], { stopping: { alphas: [0.01, 10] } }),
+    );
+    const stopping = JSON.parse(await Deno.readTextFile(stopOut));
+    assert.equal(stopping.runs.length, 1);
+    const big = stopping.runs[0].results.find((r: { rule: string; threshold: number }) =>
+      r.rule === "batch-entropy" && r.threshold === 10
+    );
+    assert.equal(big.round, 1);
+    assert.equal(big.queries, 20);
+    assert.ok(stopping.summary.length >= 5);
+
+    const seedOut = join(dir, "seeding.json");
+    await seedingStage.run(
+      context(
+        "seeding@t",
+        [
+          join(prepare, "train.bin"),
+          join(prepare, "test.bin"),
+          join(target, "model.weights"),
+        ],
+        [seedOut],
+        { ...ACTIVE, seeding: { sizes: [20, 10] } },
+        { seeding: "cluster-3" },
+      ),
+    );
+    const seeding = JSON.parse(await Deno.readTextFile(seedOut));
+    assert.equal(seeding.seeding, "cluster");
+    assert.equal(seeding.seed_clusters, 3);
+    assert.deepEqual(seeding.results.map((r: { seed_size: number }) => r.seed_size), [10, 20]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("stage validate() names the field at fault before anything runs", () => {
+  const fields = (issues: { param: string }[]) => issues.map((i) => i.param);
+  assert.deepEqual(fields(selectStage.validate({}, { strategy: "entropy+magic" })), ["strategy"]);
+  assert.deepEqual(fields(selectStage.validate({ "active.seeding": "kmeans" }, {})), [
+    "active.seeding",
+  ]);
+  assert.deepEqual(
+    fields(selectStage.validate({ active: { budget: 500, seed_size: 1000 } }, {})),
+    ["active.budget"],
+  );
+  assert.deepEqual(fields(selectStage.validate({ "active.batch": 0 }, {})), ["active.batch"]);
+  assert.deepEqual(fields(selectStage.validate({}, { batch: 0 })), ["batch"]);
+  assert.deepEqual(
+    fields(selectStage.validate({ "active.answer": "label" }, {})),
+    ["active.labels"],
+  );
+  assert.deepEqual(selectStage.validate({}, { strategy: "k-center", repeat: 2 }), []);
+  assert.deepEqual(
+    fields(stoppingStage.validate({ "stopping.alphas": [0.01, -0.05] }, {})),
+    ["stopping.alphas"],
+  );
+  assert.match(
+    stoppingStage.validate({ stopping: { alphas: [-1] } }, {})[0]!.message,
+    /non-negative number at index 0, got -1/,
+  );
+  assert.deepEqual(
+    fields(seedingStage.validate({ "seeding.sizes": [1000, 0] }, { seeding: "cluster-20" })),
+    ["seeding.sizes"],
+  );
+  assert.deepEqual(seedingStage.validate({ "active.budget": 10 }, { seeding: "cluster-50" }), []);
+  assert.deepEqual(fields(seedingStage.validate({}, { seeding: "cluster-0" })), ["seeding"]);
+});
