@@ -249,7 +249,7 @@ export function createClassifier(
     if (restored) net.setWeights(bestWeights!);
     return {
       epochs,
-      bestEpoch: restored || val !== null ? Math.max(best, 0) : last,
+      bestEpoch: val !== null && last >= 0 ? Math.max(best, 0) : last,
       stoppedEarly,
       restoredBest: restored,
     };

@@ -40,7 +40,10 @@ export interface EpochLog {
 export interface History {
   /** One entry per epoch run. */
   readonly epochs: EpochLog[];
-  /** Epoch whose weights the model holds after `fit` (the best one when restored), or the last. */
+  /**
+   * With validation, the epoch with the best monitored value (whose weights the model holds when
+   * `restoredBest`); without, the last epoch. -1 when no epoch ran.
+   */
   readonly bestEpoch: number;
   /** Whether early stopping ended training before `epochs`. */
   readonly stoppedEarly: boolean;
