@@ -177,6 +177,14 @@ export interface StopPoint {
   censored: number;
 }
 
+/**
+ * Whether a stopping evaluation belongs to the thesis's Fig. 7: the given rule, on an entropy run
+ * (the thesis evaluated its stopping rule on the entropy strategy only).
+ */
+export function isThesisStop(s: StopResult, rule: string): boolean {
+  return s.rule === rule && (s.strategy ?? "entropy") === "entropy";
+}
+
 /** Stopping points of one rule on one dataset, by increasing alpha. */
 export function stopCurve(
   stops: readonly StopResult[],
@@ -184,7 +192,7 @@ export function stopCurve(
 ): StopPoint[] {
   const byAlpha = new Map<number, StopResult[]>();
   for (const s of stops) {
-    if (s.dataset !== options.dataset || s.rule !== options.rule) continue;
+    if (s.dataset !== options.dataset || !isThesisStop(s, options.rule)) continue;
     const list = byAlpha.get(s.alpha) ?? [];
     list.push(s);
     byAlpha.set(s.alpha, list);

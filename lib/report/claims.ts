@@ -29,7 +29,7 @@
  * @module
  */
 
-import { rowAt, summarize } from "./aggregate.ts";
+import { isThesisStop, rowAt, summarize } from "./aggregate.ts";
 import type { Results, RunResult } from "./results.ts";
 import { datasetLabel, seriesLabel } from "./results.ts";
 
@@ -537,7 +537,7 @@ function stoppingClaims(
   const near: Comparison[] = [];
   let censored = 0;
   for (const d of datasets) {
-    const stops = results.stops.filter((s) => s.dataset === d && s.rule === rule);
+    const stops = results.stops.filter((s) => s.dataset === d && isThesisStop(s, rule));
     censored += stops.filter((s) => !s.stopped).length;
     const alphas = [...new Set(stops.map((s) => s.alpha))].sort((a, b) => a - b);
     const by = (alpha: number, f: (s: (typeof stops)[number]) => number): ByRepeat =>

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { distinct, learningCurve, seedingCurve, stopCurve } from "./aggregate.ts";
+import { distinct, isThesisStop, learningCurve, seedingCurve, stopCurve } from "./aggregate.ts";
 import { renderSvg } from "./render.ts";
 import type { Results } from "./results.ts";
 import { datasetLabel } from "./results.ts";
@@ -136,7 +136,7 @@ export async function buildFigures(
       }),
     }, fig6.length > 0);
     const rule = options.stopRule ?? "batch-entropy";
-    const stops = results.stops.filter((s) => s.dataset === dataset && s.rule === rule);
+    const stops = results.stops.filter((s) => s.dataset === dataset && isThesisStop(s, rule));
     const pts7 = stopCurve(stops, { dataset, rule });
     const title7 = `Fig. 7 (${name}): effect of alpha on the stopping criterion`;
     await add({

@@ -2,16 +2,19 @@
  * Reads the upstream stages' outs into a {@linkcode Results}. The figures and report stages get
  * their deps as paths (files or folders); this walks them and recognises:
  *
- * - a **run**: a folder with `trace.json` (rows of `TraceRow`) and, beside it, `metrics.json` or
- *   `run.json` naming the run: `dataset`, `strategy`, `seeding` (`random` | `cluster`),
- *   `seed_clusters`, `seed_size`, `repeat` and optionally `experiment` (`seeding` | `select` |
- *   `seed_size`). Missing `experiment` is taken from the path (`seeding`, `seed_size` or
- *   `seed-size` in it), else `select`.
- * - a **stopping evaluation**: `stopping.json`, either `{dataset, repeat, results: [...]}` or a
- *   list of rows, each row a `StoppingResult` of `lib/active/stopping.ts` (`rule`, `threshold`,
- *   `stopped`, `queries`, `test_accuracy`, `agreement`) plus `dataset` and `repeat` when the file
- *   has none. A rule that never fired is read at the end of the run's trace when the trace is
- *   among the deps (same dataset and repeat), as the thesis's runs simply ended there.
+ * - a **run** (stage `select`): a folder with `trace.json` (rows of `TraceRow`) and, beside it,
+ *   `summary.json` (or `run.json` / `metrics.json`) naming the run: `dataset`, `strategy`,
+ *   `seeding`, `seed_clusters`, `seed_size`, `repeat` and optionally `experiment` (`seeding` |
+ *   `select` | `seed_size`). Missing `experiment` is taken from the path (`seed_size` or
+ *   `seed-size` in it: Fig. 6), else `select`.
+ * - a **seeding run** (stage `seeding`, Fig. 2): `seeding.json`, `{dataset, repeat, seeding,
+ *   seed_clusters, results: [{seed_size, queries, test_accuracy, agreement, seed_entropy}]}`;
+ *   each result becomes a one-round run of experiment `seeding`, series `random` or `cluster-N`.
+ * - a **stopping evaluation** (stage `stopping`): `stopping.json`, `{runs: [{dataset, repeat,
+ *   strategy, source, final_queries, final_test_accuracy, results: [StoppingResult]}]}` (also
+ *   accepted: `{dataset, repeat, results}` or a bare list of rows). A rule that never fired is
+ *   read at the end of its run (the trace named by `source` when it is among the deps), as the
+ *   thesis's runs simply ended there; `stopped` stays false.
  * - a **target**: `metrics.json` with `test_accuracy` and `dataset` and no `trace.json` beside it.
  *
  * @module
@@ -101,13 +104,53 @@ function runFrom(meta: Json, trace: TraceRow[], folder: string, file: string): R
   };
 }
 
+/** The one-round runs of a `seeding.json` (stage `seeding`). */
+function seedingRuns(doc: Json, file: string): RunResult[] {
+  const results = doc.results;
+  if (!Array.isArray(results)) {
+    throw new TypeError(`Invalid "${file}": expected "results", a list of seed sizes`);
+  }
+  const method = str(doc.seeding ?? "random", "seeding", file);
+  const [base = "", ...variant] = method.split(":");
+  const series = base === "random"
+    ? method
+    : [`${base}-${num(doc.seed_clusters ?? 10, "seed_clusters", file)}`, ...variant].join(":");
+  return (results as Json[]).map((r) => {
+    const size = num(r.seed_size, "seed_size", file);
+    return {
+      experiment: "seeding" as const,
+      dataset: str(doc.dataset, "dataset", file),
+      series,
+      seed_size: size,
+      repeat: num(doc.repeat ?? 0, "repeat", file),
+      trace: [{
+        round: 0,
+        queries: num(r.queries ?? size, "queries", file),
+        test_accuracy: num(r.test_accuracy, "test_accuracy", file),
+        agreement: num(r.agreement, "agreement", file),
+        batch_entropy: typeof r.seed_entropy === "number" ? r.seed_entropy : null,
+        stopping_entropy: 0,
+        kappa: null,
+      }],
+    };
+  });
+}
+
 /** Reads every run, stopping evaluation and target found under `deps`. */
 export async function loadResults(deps: readonly string[]): Promise<Results> {
   const folders = new Set<string>();
   for (const dep of deps) for (const f of await foldersUnder(dep)) folders.add(f);
   const runs: RunResult[] = [];
-  const stopRows: { file: string; dataset: string; repeat: number; row: Json }[] = [];
+  const stopRows: {
+    file: string;
+    dataset: string;
+    repeat: number;
+    strategy: string;
+    group: Json;
+    row: Json;
+  }[] = [];
   const targets: TargetResult[] = [];
+  const traceBySource = new Map<string, RunResult>();
   for (const folder of [...folders].sort(compareStrings)) {
     const tracePath = join(folder, "trace.json");
     const metricsPath = join(folder, "metrics.json");
@@ -117,13 +160,15 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
       if (!Array.isArray(trace)) {
         throw new TypeError(`Invalid trace "${tracePath}": expected a list of rows`);
       }
-      const meta = (await readJson(join(folder, "run.json")) as Json | undefined) ?? metrics;
+      const meta = (await readJson(join(folder, "summary.json")) as Json | undefined) ??
+        (await readJson(join(folder, "run.json")) as Json | undefined) ?? metrics;
       if (!meta) {
         throw new TypeError(
           `Missing run description beside "${tracePath}": expected metrics.json or run.json`,
         );
       }
       runs.push(runFrom(meta, trace as TraceRow[], folder, tracePath));
+      traceBySource.set(tracePath, runs[runs.length - 1]!);
     } else if (metrics && typeof metrics.test_accuracy === "number" && metrics.dataset) {
       const t: TargetResult = {
         dataset: str(metrics.dataset, "dataset", metricsPath),
@@ -133,50 +178,71 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
       if (typeof size === "number") t.test_size = size;
       targets.push(t);
     }
+    const seedPath = join(folder, "seeding.json");
+    const seeding = await readJson(seedPath) as Json | undefined;
+    if (seeding !== undefined) runs.push(...seedingRuns(seeding, seedPath));
     const stopPath = join(folder, "stopping.json");
     const stopping = await readJson(stopPath);
     if (stopping !== undefined) {
-      const base = (Array.isArray(stopping) ? {} : stopping) as Json;
-      const rows = (Array.isArray(stopping) ? stopping : base.results) as Json[] | undefined;
-      if (!Array.isArray(rows)) {
-        throw new TypeError(`Invalid "${stopPath}": expected a list or an object with "results"`);
-      }
-      for (const row of rows) {
-        stopRows.push({
-          file: stopPath,
-          dataset: str(row.dataset ?? base.dataset, "dataset", stopPath),
-          repeat: num(row.repeat ?? base.repeat ?? 0, "repeat", stopPath),
-          row,
-        });
+      const groups: Json[] = Array.isArray(stopping)
+        ? [{ results: stopping }]
+        : Array.isArray((stopping as Json).runs)
+        ? (stopping as Json).runs as Json[]
+        : [stopping as Json];
+      for (const group of groups) {
+        const rows = group.results;
+        if (!Array.isArray(rows)) {
+          throw new TypeError(`Invalid "${stopPath}": expected runs with a "results" list`);
+        }
+        for (const row of rows as Json[]) {
+          stopRows.push({
+            file: stopPath,
+            dataset: str(row.dataset ?? group.dataset, "dataset", stopPath),
+            repeat: num(row.repeat ?? group.repeat ?? 0, "repeat", stopPath),
+            strategy: canonicalStrategy(String(row.strategy ?? group.strategy ?? "entropy")),
+            group,
+            row,
+          });
+        }
       }
     }
   }
-  const stops: StopResult[] = stopRows.map(({ file, dataset, repeat, row }) => {
+  const stops: StopResult[] = [];
+  for (const { file, dataset, repeat, strategy, group, row } of stopRows) {
     const stopped = row.stopped !== false;
-    let queries = row.queries as number | null;
-    let acc = row.test_accuracy as number | null;
-    let agr = row.agreement as number | null;
+    let queries = row.queries as number | null | undefined;
+    let acc = row.test_accuracy as number | null | undefined;
+    let agr = row.agreement as number | null | undefined;
     if (!stopped || queries === null || queries === undefined) {
-      const run = runs.find((r) =>
-        r.dataset === dataset && r.repeat === repeat && r.series === "entropy" &&
-        r.experiment !== "seeding"
-      );
+      const run =
+        (typeof group.source === "string" ? traceBySource.get(group.source) : undefined) ??
+          runs.find((r) =>
+            r.dataset === dataset && r.repeat === repeat && r.series === strategy &&
+            r.experiment === "select"
+          );
       const last = run?.trace[run.trace.length - 1];
-      queries = last?.queries ?? null;
-      acc = last?.test_accuracy ?? null;
-      agr = last?.agreement ?? null;
+      queries = last?.queries ?? (group.final_queries as number | null | undefined);
+      acc = last?.test_accuracy ?? (group.final_test_accuracy as number | null | undefined);
+      agr = last?.agreement;
     }
-    return {
+    // A never-fired rule whose run end is unknown cannot be placed: leave it out.
+    if (typeof queries !== "number" || typeof acc !== "number" || typeof agr !== "number") continue;
+    stops.push({
       dataset,
       alpha: num(row.threshold ?? row.alpha, "threshold", file),
       rule: str(row.rule, "rule", file),
+      strategy,
       repeat,
       stopped,
-      queries: queries ?? NaN,
-      test_accuracy: acc ?? NaN,
-      agreement: agr ?? NaN,
-    };
-  }).filter((s) => Number.isFinite(s.queries));
+      queries,
+      test_accuracy: acc,
+      agreement: agr,
+    });
+  }
+  stops.sort((a, b) =>
+    compareStrings(a.dataset, b.dataset) || compareStrings(a.rule, b.rule) ||
+    compareStrings(a.strategy ?? "", b.strategy ?? "") || a.alpha - b.alpha || a.repeat - b.repeat
+  );
   runs.sort((a, b) =>
     compareStrings(a.experiment, b.experiment) || compareStrings(a.dataset, b.dataset) ||
     compareStrings(a.series, b.series) || a.seed_size - b.seed_size || a.repeat - b.repeat

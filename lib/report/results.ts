@@ -37,6 +37,8 @@ export interface StopResult {
   alpha: number;
   /** Which rule (lib/active/stopping.ts): `batch-entropy` (the thesis's), `stopping-set-entropy`, … */
   rule: string;
+  /** Strategy of the run the rule was evaluated on (the thesis: entropy); absent = entropy. */
+  strategy?: string;
   repeat: number;
   /** False when the rule never fired: the numbers are then the run's last round (censored). */
   stopped: boolean;

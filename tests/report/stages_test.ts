@@ -5,7 +5,9 @@ import { loadResults } from "../../lib/report/mod.ts";
 import type { StageContext } from "../../lib/pipeline/stage_context.ts";
 
 const FIXTURES = new URL("../fixtures/report/", import.meta.url).pathname;
-const DEPS = ["select/", "seeding/", "seed_size/", "target/"].map((d) => `${FIXTURES}${d}`);
+const DEPS = ["select/", "seeding/", "seed_size/", "stopping/mnist/", "target/"].map((d) =>
+  `${FIXTURES}${d}`
+);
 
 function ctx(name: string, deps: string[], outs: string[]): StageContext {
   return {
@@ -23,7 +25,7 @@ Deno.test("loadResults() reads runs, stopping evaluations and targets from fixtu
   deepEqual(r.targets, [{ dataset: "mnist", test_accuracy: 0.9893, test_size: 10000 }]);
   const count = (e: string) => r.runs.filter((x) => x.experiment === e).length;
   equal(count("select"), 6);
-  equal(count("seeding"), 8);
+  equal(count("seeding"), 12);
   equal(count("seed_size"), 4);
   deepEqual(
     [...new Set(r.runs.filter((x) => x.experiment === "select").map((x) => x.series))],
@@ -31,10 +33,12 @@ Deno.test("loadResults() reads runs, stopping evaluations and targets from fixtu
   );
   deepEqual(
     [...new Set(r.runs.filter((x) => x.experiment === "seeding").map((x) => x.series))].sort(),
-    ["cluster-10", "random"],
+    ["cluster-10", "cluster-20", "random"],
   );
-  equal(r.stops.length, 8);
-  const never = r.stops.find((s) => s.alpha === 0.005 && s.repeat === 0)!;
+  const thesis = r.stops.filter((s) => s.rule === "batch-entropy");
+  equal(thesis.length, 8);
+  ok(thesis.every((s) => s.strategy === "entropy"));
+  const never = thesis.find((s) => s.alpha === 0.005 && s.repeat === 0)!;
   equal(never.stopped, false);
   equal(never.queries, 2500, "a rule that never fired is read at the run's end");
 });
