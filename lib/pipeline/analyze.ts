@@ -12,7 +12,7 @@ import type { Node } from "yaml";
 import { isScalar } from "yaml";
 import type { Diagnostic, SourceLocation } from "./diagnostic.ts";
 import type { Graph, Instance } from "./graph.ts";
-import { pathsOverlap, stripSlash } from "./graph.ts";
+import { stripSlash } from "./graph.ts";
 import { getParam, type ParamTree, setParam, splitKey } from "./params.ts";
 import type { ParamValue, StageValidate } from "./stage_context.ts";
 import {
@@ -537,10 +537,34 @@ export async function analyzePipeline(
 
   // ---- deps: producers, or existing files ----
   const edgeNode = new Map<string, unknown>();
+  const sortedOuts = allOuts.map((o) => ({ key: stripSlash(o.path), o }));
+  const byPath = new Map<string, typeof allOuts>();
+  for (const { key, o } of sortedOuts) byPath.set(key, [...(byPath.get(key) ?? []), o]);
+  const producersOf = (dep: string) => {
+    const d = stripSlash(dep);
+    const found = [...(byPath.get(d) ?? [])];
+    // outs that contain the dep (folder outs above it)
+    for (let cut = d.lastIndexOf("/"); cut > 0; cut = d.lastIndexOf("/", cut - 1)) {
+      found.push(...(byPath.get(d.slice(0, cut)) ?? []));
+    }
+    // outs inside the dep (the dep is a folder): a binary search in the sorted list
+    const prefix = `${d}/`;
+    let lo = 0;
+    let hi = sortedOuts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sortedOuts[mid]!.key < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < sortedOuts.length && sortedOuts[k]!.key.startsWith(prefix); k++) {
+      found.push(sortedOuts[k]!.o);
+    }
+    return found;
+  };
   for (const i of instances) {
     const ups = new Set<string>();
     i.inst.deps.forEach((dep, k) => {
-      const producers = allOuts.filter((o) => pathsOverlap(o.path, dep));
+      const producers = producersOf(dep);
       const self = producers.filter((o) => o.owner === i);
       if (self.length) {
         err(
@@ -941,6 +965,7 @@ function findCycles(instances: readonly Instance[]): string[][] {
   return cycles;
 }
 
+/** Kahn's algorithm; among ready instances the earliest declared goes first (a binary heap). */
 function topoOrder(instances: InstanceDraft[]): InstanceDraft[] {
   const byName = new Map(instances.map((i) => [i.inst.name, i]));
   const indeg = new Map<string, number>();
@@ -953,11 +978,11 @@ function topoOrder(instances: InstanceDraft[]): InstanceDraft[] {
       children.set(u, l);
     }
   }
-  const ready = instances.filter((i) => i.inst.upstream.length === 0);
+  const ready = new MinHeap<InstanceDraft>((a, b) => a.index - b.index);
+  for (const i of instances) if (i.inst.upstream.length === 0) ready.push(i);
   const out: InstanceDraft[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => a.index - b.index);
-    const next = ready.shift()!;
+  while (ready.size) {
+    const next = ready.pop()!;
     out.push(next);
     for (const c of children.get(next.inst.name) ?? []) {
       const n = indeg.get(c.inst.name)! - 1;
@@ -966,4 +991,47 @@ function topoOrder(instances: InstanceDraft[]): InstanceDraft[] {
     }
   }
   return out;
+}
+
+class MinHeap<T> {
+  #items: T[] = [];
+  #cmp: (a: T, b: T) => number;
+  constructor(cmp: (a: T, b: T) => number) {
+    this.#cmp = cmp;
+  }
+  get size(): number {
+    return this.#items.length;
+  }
+  push(item: T): void {
+    const a = this.#items;
+    a.push(item);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.#cmp(a[i]!, a[p]!) >= 0) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): T | undefined {
+    const a = this.#items;
+    if (!a.length) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length) {
+      a[0] = last;
+      let i = 0;
+      while (true) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.#cmp(a[l]!, a[m]!) < 0) m = l;
+        if (r < a.length && this.#cmp(a[r]!, a[m]!) < 0) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -118,7 +118,10 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   await Promise.all([readStdout, readStderr]);
   log = log.slice(-LOG_LIMIT);
   if (status.success && done) return { ok: true, log };
-  if (options.signal?.aborted) return { ok: false, error: "interrupted", log };
+  // Ctrl-C in a terminal reaches the children too; they may die before our abort handler runs.
+  if (options.signal?.aborted || status.signal === "SIGINT") {
+    return { ok: false, error: "interrupted", log };
+  }
   const raw = reported ? `${reported.name}: ${reported.message}` : lastErrorLine(log) ??
     `exited with code ${status.code}${status.signal ? ` (signal ${status.signal})` : ""}`;
   return { ok: false, error: explain(raw + "\n" + log, options, raw), log };
