@@ -25,6 +25,7 @@ import {
   type YamlSource,
 } from "./yaml_source.ts";
 import { exists } from "./fs_util.ts";
+import { canonicalJson, sha256 } from "./hash.ts";
 
 /** Options for {@linkcode analyzePipeline}. */
 export interface AnalyzeOptions {
@@ -34,6 +35,21 @@ export interface AnalyzeOptions {
   readonly set?: readonly { key: string; value: ParamValue }[];
   /** Import run modules to check their exports and call their `validate` (default true). */
   readonly importModules?: boolean;
+  /**
+   * Remembers validations that passed, so an unchanged module with unchanged params is not
+   * imported again (importing tfjs-heavy stages costs hundreds of milliseconds).
+   */
+  readonly validationMemo?: ValidationMemo;
+}
+
+/** A store of passed validations (see {@linkcode AnalyzeOptions.validationMemo}). */
+export interface ValidationMemo {
+  /** A digest of the module's code (its import closure), or `undefined` when unknown. */
+  codeDigest(moduleAbs: string): Promise<string | undefined>;
+  /** Whether a validation key passed before. */
+  has(key: string): boolean;
+  /** Records a passed validation key. */
+  add(key: string): void;
 }
 
 /** The analyzer's answer: a graph, or the problems that prevent one. */
@@ -606,12 +622,27 @@ export async function analyzePipeline(
   }
 
   // ---- the stages' own validate() ----
+  const memoKeys = new Map<string, string>();
   if (options.importModules !== false && !diags.length) {
     const modules = new Map<string, { validate?: StageValidate; failed: boolean }>();
+    const memo = options.validationMemo;
     for (const d of drafts) {
       if (!d.run) continue;
       const abs = resolve(workspace, d.run.value);
       if (modules.has(abs)) continue;
+      const digest = memo ? await memo.codeDigest(abs).catch(() => undefined) : undefined;
+      if (memo && digest) {
+        const users = instances.filter((i) => resolve(workspace, i.inst.run) === abs);
+        const key = sha256(canonicalJson({
+          digest,
+          instances: users.map((i) => [i.inst.name, i.inst.params, i.inst.vars]),
+        }));
+        if (memo.has(key)) {
+          modules.set(abs, { failed: false });
+          continue;
+        }
+        memoKeys.set(abs, key);
+      }
       try {
         const mod = await import(toFileUrl(abs));
         if (typeof mod.run !== "function") {
@@ -677,6 +708,7 @@ export async function analyzePipeline(
   }
 
   if (diags.length) return { ok: false, diagnostics: sortDiagnostics(diags) };
+  for (const key of memoKeys.values()) options.validationMemo?.add(key);
   const order = topoOrder(instances);
   return {
     ok: true,

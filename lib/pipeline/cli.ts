@@ -17,7 +17,7 @@ import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
 import { computeStatus } from "./status.ts";
-import { openWorkspace, saveWorkspaceState } from "./workspace.ts";
+import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
 
 /** Where the CLI writes; defaults to the process's stdout/stderr. */
@@ -110,9 +110,12 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
 
   const file = resolve(v.pipeline ?? "pipeline.yaml");
+  const cacheDir = v.cache !== undefined ? resolve(v.cache) : undefined;
+  const ws = openWorkspaceAt(file, cacheDir ? { cacheDir } : {});
   const analysis = await analyzePipeline(file, {
     ...(v.profile !== undefined ? { profile: v.profile } : {}),
     set,
+    validationMemo: ws.validated,
   });
   if (!analysis.ok) {
     io.stderr(`${analysis.diagnostics.map(formatDiagnostic).join("\n")}\n`);
@@ -122,6 +125,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   const graph = analysis.graph;
 
   if (command === "dag") {
+    saveWorkspaceState(ws);
     io.stdout(v.mermaid ? renderDagMermaid(graph) : renderDagText(graph));
     return 0;
   }
@@ -137,8 +141,6 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     io.stderr(`${(e as Error).message}\n`);
     return 2;
   }
-  const cacheDir = v.cache !== undefined ? resolve(v.cache) : undefined;
-  const ws = openWorkspace(graph, cacheDir ? { cacheDir } : {});
   const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
   const partial = targets.length > 0 || shard !== undefined;
 

@@ -136,3 +136,19 @@ Deno.test("validate() issues on a matrix value point at that value", async () =>
     /bad_param_value\.yaml:17:17: Invalid param "size" for b@-2: expected a size >= 0, got -2/,
   );
 });
+
+Deno.test("analyzePipeline() skips importing a module whose validation passed before", async () => {
+  const added: string[] = [];
+  const memo = (known: boolean) => ({
+    codeDigest: () => Promise.resolve("digest"),
+    has: () => known,
+    add: (k: string) => void added.push(k),
+  });
+  const file = join(fixturePath("matrix"), "pipeline.yaml");
+  assert.ok((await analyzePipeline(file, { validationMemo: memo(false) })).ok);
+  assert.equal(added.length, 1, "one module, one passed key");
+  // A memo hit means the module is not imported, so even its validate() is not called.
+  const bad = join(INVALID, "bad_param_value.yaml");
+  assert.ok(!(await analyzePipeline(bad, { validationMemo: memo(false) })).ok);
+  assert.ok((await analyzePipeline(bad, { validationMemo: memo(true) })).ok);
+});
