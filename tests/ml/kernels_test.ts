@@ -85,6 +85,8 @@ const CONV_CASES: [number[], number[], [number, number], "valid" | "same" | numb
   [[2, 9, 8, 2], [3, 2, 2, 3], [2, 2], "same"],
   [[2, 10, 10, 4], [5, 5, 4, 6], [2, 1], "valid"],
   [[1, 6, 6, 2], [3, 3, 2, 2], [1, 2], 1],
+  [[3, 12, 12, 8], [5, 5, 8, 7], [1, 1], "valid"],
+  [[2, 9, 11, 4], [3, 3, 4, 9], [1, 1], "same"],
 ];
 
 Deno.test("every kernel in WASM_KERNELS is registered for wasm", async () => {

@@ -4,7 +4,8 @@
  *
  * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*sh + kh - top, ow*sw + kw - left, ci] *
  * dy[n, oh, ow, co], i.e. `cols [K, M] x dy [M, Cout]` with K = KH*KW*Cin rows and
- * M = N*OH*OW columns, written in a single pass straight into the wasm heap.
+ * M = N*OH*OW columns. `cols` is written in one SIMD pass (`simd_kernels.c` `im2col_t`, 4x4
+ * register transposes) straight into the wasm heap.
  *
  * @module
  */
@@ -17,54 +18,57 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { f32View, matMul, release, reshapeInfo, type WasmBackend } from "./wasm_util.ts";
-
-/** Geometry of one convolution, as computed by tfjs. */
-type ConvInfo = backend_util.Conv2DInfo;
+import { matMul, offsetOf, release, reshapeInfo, simd, type WasmBackend } from "./wasm_util.ts";
 
 /**
- * Writes the transposed im2col matrix of `x` (NHWC) into `cols` ([KH*KW*Cin, N*OH*OW],
- * row-major), zeros where the window falls into the padding.
+ * Writes the transposed im2col matrix ([KH*KW*Cin, N*OH*OW]) of `x` (NHWC, on the wasm heap)
+ * into a new tensor. Pads a copy of `x` first when the convolution pads.
  */
-export function im2colTransposed(x: Float32Array, cols: Float32Array, info: ConvInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
-  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
-  const { filterHeight, filterWidth } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
-  const m = batchSize * outHeight * outWidth;
-  const rowStrideX = inWidth * inChannels;
-  const imageStrideX = inHeight * rowStrideX;
-  let row = 0;
-  for (let kh = 0; kh < filterHeight; kh++) {
-    for (let kw = 0; kw < filterWidth; kw++) {
-      const colOffset = kw * dw - left;
-      // Output columns whose input column lies inside the image.
-      const owMin = Math.min(outWidth, Math.max(0, Math.ceil(-colOffset / sw)));
-      const owMax = Math.max(owMin, Math.min(outWidth, Math.ceil((inWidth - colOffset) / sw)));
-      for (let ci = 0; ci < inChannels; ci++, row++) {
-        let o = row * m;
-        for (let n = 0; n < batchSize; n++) {
-          const imageBase = n * imageStrideX + ci;
-          for (let oh = 0; oh < outHeight; oh++) {
-            const ih = oh * sh + kh * dh - top;
-            if (ih < 0 || ih >= inHeight) {
-              cols.fill(0, o, o + outWidth);
-              o += outWidth;
-              continue;
-            }
-            const base = imageBase + ih * rowStrideX;
-            let ow = 0;
-            for (; ow < owMin; ow++) cols[o++] = 0;
-            let src = base + (owMin * sw + colOffset) * inChannels;
-            const step = sw * inChannels;
-            for (; ow < owMax; ow++, src += step) cols[o++] = x[src] as number;
-            for (; ow < outWidth; ow++) cols[o++] = 0;
-          }
-        }
-      }
-    }
+export function im2colTransposed(
+  backend: WasmBackend,
+  x: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight, outWidth } = info;
+  const { top, left } = info.padInfo;
+  // Rows of the padded input that the windows reach (at least the input itself).
+  const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
+  const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
+  const kernels = simd(backend);
+  let source = x;
+  if (top !== 0 || left !== 0 || hp !== h || wp !== w) {
+    source = backend.makeOutput([n, hp, wp, c], "float32");
+    kernels.pad_nhwc(
+      offsetOf(backend, x),
+      offsetOf(backend, source),
+      n,
+      h,
+      w,
+      c,
+      top,
+      left,
+      hp,
+      wp,
+    );
   }
+  const k = info.filterHeight * info.filterWidth * c;
+  const cols = backend.makeOutput([k, n * outHeight * outWidth], "float32");
+  kernels.im2col_t(
+    offsetOf(backend, source),
+    offsetOf(backend, cols),
+    n,
+    hp,
+    wp,
+    c,
+    info.filterHeight,
+    info.filterWidth,
+    outHeight,
+    outWidth,
+    info.strideHeight,
+    info.strideWidth,
+  );
+  if (source !== x) release(backend, source);
+  return cols;
 }
 
 function conv2DBackpropFilter(
@@ -94,10 +98,8 @@ function conv2DBackpropFilter(
     false,
     dataFormat,
   );
-  const k = info.filterHeight * info.filterWidth * info.inChannels;
   const m = info.batchSize * info.outHeight * info.outWidth;
-  const cols = backend.makeOutput([k, m], "float32");
-  im2colTransposed(f32View(backend, x), f32View(backend, cols), info);
+  const cols = im2colTransposed(backend, x, info);
   const dy2 = reshapeInfo(backend, dy, [m, info.outChannels]);
   const dw = matMul(backend, cols, dy2);
   release(backend, cols);

@@ -18,8 +18,6 @@ import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
 import { rememberStockKernel } from "./wasm_util.ts";
 
-export { im2colTransposed } from "./conv2d_backprop_filter.ts";
-
 /** Every kernel config this folder provides, for the `wasm` backend. */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,

@@ -12,10 +12,11 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { type SimdKernels, simdKernels } from "./simd.ts";
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
 export interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
+  wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } };
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -34,6 +35,24 @@ export function f32View(backend: WasmBackend, info: TensorInfo): Float32Array {
   let size = 1;
   for (const d of info.shape) size *= d;
   return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, size);
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+export function offsetOf(backend: WasmBackend, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) {
+    throw new TypeError("lib/ml/kernels: tensor is not on the wasm backend");
+  }
+  return data.memoryOffset;
+}
+
+/** The SIMD helpers (`simd_kernels.c`) running on this backend's memory. */
+export function simd(backend: WasmBackend): SimdKernels {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new TypeError("lib/ml/kernels: the tfjs wasm module does not export its memory");
+  }
+  return simdKernels(memory);
 }
 
 /** A view of the same data with another shape (shares the buffer, adds a reference). */

@@ -1,0 +1,48 @@
+/**
+ * Loads the SIMD helper module (`simd_kernels.c`, embedded in `simd_wasm.ts`) onto the tfjs wasm
+ * backend's own memory, so its functions work on tensors in place, by byte offset.
+ *
+ * @module
+ */
+
+import { SIMD_WASM_BASE64 } from "./simd_wasm.ts";
+
+/** The exported functions of `simd_kernels.c` (all arguments are int32; pointers are offsets). */
+export interface SimdKernels {
+  pad_nhwc(...args: number[]): void;
+  im2col_t(...args: number[]): void;
+  col2im(...args: number[]): void;
+  max_pool_grad(...args: number[]): void;
+}
+
+/** Splits base64 of `bytes` into lines of `width` characters. */
+export function encodeBase64Lines(bytes: Uint8Array, width: number): string[] {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const text = btoa(binary);
+  const lines: string[] = [];
+  for (let i = 0; i < text.length; i += width) lines.push(text.slice(i, i + width));
+  return lines;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+let compiled: WebAssembly.Module | undefined;
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** The helpers bound to `memory` (tfjs-backend-wasm's), instantiated once per memory. */
+export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    compiled ??= new WebAssembly.Module(decodeBase64(SIMD_WASM_BASE64) as BufferSource);
+    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return kernels;
+}

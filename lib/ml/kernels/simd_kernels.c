@@ -1,0 +1,170 @@
+/*
+ * WebAssembly SIMD helpers for Quarry's tfjs wasm kernels (lib/ml/kernels). They run on the
+ * tfjs-backend-wasm heap: the module imports tfjs's WebAssembly.Memory and gets byte offsets of
+ * tensors, so nothing is copied across. They must not use the C stack or static data (the build
+ * script, build_simd.ts, checks that the module touches no global), since both would land in
+ * memory that belongs to tfjs.
+ *
+ * All loops run in a fixed order: results are bit-for-bit the same on every machine.
+ *
+ * Build: deno run -A lib/ml/kernels/build_simd.ts (needs clang-14 and wasm-ld-14).
+ */
+
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* Zero-padded copy of x [N, H, W, C] into xp [N, Hp, Wp, C], x's pixel (0, 0) at (top, left). */
+EXPORT(pad_nhwc)
+void pad_nhwc(const float* x, float* xp, int N, int H, int W, int C, int top, int left, int Hp,
+              int Wp) {
+  __builtin_memset(xp, 0, sizeof(float) * N * Hp * Wp * C);
+  for (int n = 0; n < N; n++) {
+    for (int h = 0; h < H; h++) {
+      const float* src = x + ((n * H + h) * W) * C;
+      float* dst = xp + ((n * Hp + h + top) * Wp + left) * C;
+      __builtin_memcpy(dst, src, sizeof(float) * W * C);
+    }
+  }
+}
+
+/*
+ * Transposed im2col of a padded input xp [N, Hp, Wp, C] for a KHxKW filter with strides
+ * (sh, sw): cols [KH*KW*C, N*OH*OW], row (kh, kw, c), column (n, oh, ow).
+ */
+EXPORT(im2col_t)
+void im2col_t(const float* xp, float* cols, int N, int Hp, int Wp, int C, int KH, int KW, int OH,
+              int OW, int sh, int sw) {
+  const int M = N * OH * OW;
+  if (sw == 1 && C % 4 == 0) {
+    /* Four channels at a time: 4x4 blocks (4 pixels x 4 channels) transposed in registers. */
+    for (int kh = 0; kh < KH; kh++) {
+      for (int kw = 0; kw < KW; kw++) {
+        for (int c = 0; c < C; c += 4) {
+          float* r0 = cols + ((kh * KW + kw) * C + c) * M;
+          float* r1 = r0 + M;
+          float* r2 = r1 + M;
+          float* r3 = r2 + M;
+          int o = 0;
+          for (int n = 0; n < N; n++) {
+            for (int oh = 0; oh < OH; oh++) {
+              const float* src = xp + ((n * Hp + oh * sh + kh) * Wp + kw) * C + c;
+              int ow = 0;
+              for (; ow + 4 <= OW; ow += 4, o += 4) {
+                v128_t p0 = wasm_v128_load(src + (ow + 0) * C);
+                v128_t p1 = wasm_v128_load(src + (ow + 1) * C);
+                v128_t p2 = wasm_v128_load(src + (ow + 2) * C);
+                v128_t p3 = wasm_v128_load(src + (ow + 3) * C);
+                v128_t t0 = wasm_i32x4_shuffle(p0, p1, 0, 4, 1, 5);
+                v128_t t1 = wasm_i32x4_shuffle(p0, p1, 2, 6, 3, 7);
+                v128_t t2 = wasm_i32x4_shuffle(p2, p3, 0, 4, 1, 5);
+                v128_t t3 = wasm_i32x4_shuffle(p2, p3, 2, 6, 3, 7);
+                wasm_v128_store(r0 + o, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+                wasm_v128_store(r1 + o, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+                wasm_v128_store(r2 + o, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+                wasm_v128_store(r3 + o, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+              }
+              for (; ow < OW; ow++, o++) {
+                const float* p = src + ow * C;
+                r0[o] = p[0];
+                r1[o] = p[1];
+                r2[o] = p[2];
+                r3[o] = p[3];
+              }
+            }
+          }
+        }
+      }
+    }
+    return;
+  }
+  for (int kh = 0; kh < KH; kh++) {
+    for (int kw = 0; kw < KW; kw++) {
+      for (int c = 0; c < C; c++) {
+        float* row = cols + ((kh * KW + kw) * C + c) * M;
+        int o = 0;
+        for (int n = 0; n < N; n++) {
+          for (int oh = 0; oh < OH; oh++) {
+            const float* src = xp + ((n * Hp + oh * sh + kh) * Wp + kw) * C + c;
+            const int step = sw * C;
+            for (int ow = 0; ow < OW; ow++) row[o++] = src[ow * step];
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * col2im: dx [N, H, W, C] = the sum, over output pixels m = (n, oh, ow) and filter taps
+ * (kh, kw), of cols[m, (kh, kw, c)] at x pixel (oh*sh + kh - top, ow*sw + kw - left).
+ */
+EXPORT(col2im)
+void col2im(const float* cols, float* dx, int N, int H, int W, int C, int KH, int KW, int OH,
+            int OW, int sh, int sw, int top, int left) {
+  __builtin_memset(dx, 0, sizeof(float) * N * H * W * C);
+  const int K = KH * KW * C;
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        const float* row = cols + ((n * OH + oh) * OW + ow) * K;
+        for (int kh = 0; kh < KH; kh++) {
+          const int ih = oh * sh + kh - top;
+          if (ih < 0 || ih >= H) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            const int iw = ow * sw + kw - left;
+            if (iw < 0 || iw >= W) continue;
+            const float* src = row + (kh * KW + kw) * C;
+            float* dst = dx + ((n * H + ih) * W + iw) * C;
+            int c = 0;
+            for (; c + 4 <= C; c += 4) {
+              wasm_v128_store(dst + c,
+                              wasm_f32x4_add(wasm_v128_load(dst + c), wasm_v128_load(src + c)));
+            }
+            for (; c < C; c++) dst[c] += src[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Max-pool gradient: dx [N, H, W, C] (zeroed here) gets each dy [N, OH, OW, C] value at its
+ * window's first maximum of x in row-major order (as tfjs's cpu backend), windows fh x fw with
+ * strides (sh, sw) and padding (top, left); windows with no value above -inf get nothing.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int W, int C, int OH,
+                   int OW, int fh, int fw, int sh, int sw, int top, int left) {
+  __builtin_memset(dx, 0, sizeof(float) * N * H * W * C);
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      int h0 = oh * sh - top;
+      int h1 = h0 + fh;
+      if (h0 < 0) h0 = 0;
+      if (h1 > H) h1 = H;
+      for (int ow = 0; ow < OW; ow++) {
+        int w0 = ow * sw - left;
+        int w1 = w0 + fw;
+        if (w0 < 0) w0 = 0;
+        if (w1 > W) w1 = W;
+        const float* g = dy + ((n * OH + oh) * OW + ow) * C;
+        for (int c = 0; c < C; c++) {
+          float best = -__builtin_inff();
+          int where = -1;
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int i = ((n * H + h) * W + w) * C + c;
+              if (x[i] > best) {
+                best = x[i];
+                where = i;
+              }
+            }
+          }
+          if (where >= 0) dx[where] += g[c];
+        }
+      }
+    }
+  }
+}
