@@ -177,7 +177,10 @@ function combine(
     : comparisons.every((c) => c.verdict === "holds")
     ? "holds"
     : "inconclusive";
-  const candidates = comparisons.filter((c) => c.verdict === verdict);
+  const withData = comparisons.filter((c) => c.effect !== null);
+  const same = withData.filter((c) => c.verdict === verdict);
+  // Inconclusive because data is missing: report the weakest comparison that has data.
+  const candidates = same.length > 0 ? same : withData.length > 0 ? withData : comparisons;
   const deciding = [...candidates].sort((a, b) =>
     (a.effect === null ? Infinity : strength(a)) - (b.effect === null ? Infinity : strength(b))
   )[0]!;
@@ -323,11 +326,13 @@ export function evaluateClaims(results: Results, options: ClaimOptions = {}): Cl
   }
   {
     const comps: Comparison[] = [];
-    for (const [d, by] of seeding) {
+    // The claim is about both datasets: a missing one leaves it inconclusive.
+    if (!seeding.has("mnist")) seeding.set("mnist", new Map());
+    if (!FASHION.some((d) => seeding.has(d))) seeding.set("fashion-mnist", new Map());
+    for (const [d, by] of [...seeding].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const ns = clusterNs(by);
-      if (ns.length === 0 || !by.has("random")) continue;
       const mean: ByRepeat = new Map();
-      const first = by.get(`cluster-${ns[0]}`)!;
+      const first = ns.length > 0 ? by.get(`cluster-${ns[0]}`)! : new Map<number, number>();
       for (const r of first.keys()) {
         const vals = ns.map((n) => by.get(`cluster-${n}`)!.get(r));
         if (vals.every((v) => v !== undefined)) mean.set(r, summarize(vals as number[]).mean);
