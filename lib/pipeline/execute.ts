@@ -12,7 +12,7 @@ import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
-import { removePath } from "./fs_util.ts";
+import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { runSandboxed } from "./sandbox.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
@@ -247,6 +247,11 @@ export async function reproduce(
         onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }),
       });
       timings.set(inst.name, { start, end: Date.now() });
+      try {
+        writeFileAtomic(join(ws.stateDir, "logs", `${safeName(inst.name)}.log`), result.log);
+      } catch {
+        // a log is a convenience
+      }
       if (!result.ok) {
         removePath(dir);
         if (result.error === "interrupted") return finish(inst.name, "skipped", t1, "interrupted");

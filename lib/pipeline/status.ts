@@ -52,6 +52,7 @@ export async function computeStatus(
     const prev: LockEntry | undefined = entries[inst.name];
     const depHashes: Record<string, Digest> = {};
     const unknownBecause: string[] = [];
+    const pendingUp: string[] = [];
     for (const dep of inst.deps) {
       const producers = inst.upstream.filter((u) =>
         selected.has(u) && byName.get(u)!.outs.some((o) => pathsOverlap(o, dep))
@@ -67,7 +68,12 @@ export async function computeStatus(
         ? predict(states.get(pending[0]!)?.run, dep)
         : undefined;
       if (predicted !== undefined) depHashes[dep] = predicted;
-      else unknownBecause.push(...pending.map((p) => `upstream ${p} will run`));
+      else pendingUp.push(...pending);
+    }
+    const ups = [...new Set(pendingUp)];
+    if (ups.length) {
+      const more = ups.length > 3 ? ` and ${ups.length - 3} more` : "";
+      unknownBecause.push(`upstream ${ups.slice(0, 3).join(", ")}${more} will run`);
     }
     const code = await ws.code.info(inst.run);
     const forced = options.force?.has(inst.name) ?? false;

@@ -77,3 +77,18 @@ Deno.test("a second repro on a busy workspace refuses, naming the holder", async
     cleanup(dir);
   }
 });
+
+Deno.test("repro --wait waits for the holder to finish", async () => {
+  const dir = copyFixture("basic");
+  try {
+    const held = await acquireProcessLock(join(dir, ".quarry/repro.pid"), { command: "holder" });
+    setTimeout(() => held.release(), 400);
+    const r = await cli(["repro", "--pipeline", join(dir, "pipeline.yaml"), "--wait", "gen@beta"]);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /Waiting for process \d+ \(holder\) to finish/);
+    assert.equal(Deno.readTextFileSync(join(dir, "out/gen-beta.txt")), "beta beta beta\n");
+    assert.match(Deno.readTextFileSync(join(dir, ".quarry/logs/gen@beta.log")), /^$/);
+  } finally {
+    cleanup(dir);
+  }
+});
