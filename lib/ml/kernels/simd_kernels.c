@@ -78,6 +78,20 @@ void im2col_t(const float* xp, float* cols, int N, int Hp, int Wp, int C, int KH
     }
     return;
   }
+  if (sw == 1 && C == 1) {
+    /* One channel: each (row, n, oh) is a contiguous run of OW pixels. */
+    for (int kh = 0; kh < KH; kh++) {
+      for (int kw = 0; kw < KW; kw++) {
+        float* row = cols + (kh * KW + kw) * M;
+        for (int n = 0; n < N; n++) {
+          for (int oh = 0; oh < OH; oh++, row += OW) {
+            __builtin_memcpy(row, xp + (n * Hp + oh * sh + kh) * Wp + kw, sizeof(float) * OW);
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int kh = 0; kh < KH; kh++) {
     for (int kw = 0; kw < KW; kw++) {
       for (int c = 0; c < C; c++) {
@@ -138,6 +152,7 @@ EXPORT(max_pool_grad)
 void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int W, int C, int OH,
                    int OW, int fh, int fw, int sh, int sw, int top, int left) {
   __builtin_memset(dx, 0, sizeof(float) * N * H * W * C);
+  const v128_t lanes = wasm_i32x4_make(0, 1, 2, 3);
   for (int n = 0; n < N; n++) {
     for (int oh = 0; oh < OH; oh++) {
       int h0 = oh * sh - top;
@@ -150,7 +165,31 @@ void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int
         if (w0 < 0) w0 = 0;
         if (w1 > W) w1 = W;
         const float* g = dy + ((n * OH + oh) * OW + ow) * C;
-        for (int c = 0; c < C; c++) {
+        int c = 0;
+        /* Four channels at a time: lane-wise "strictly greater" keeps each lane's first max. */
+        for (; c + 4 <= C; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          v128_t where = wasm_i32x4_splat(-1);
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              const int i = ((n * H + h) * W + w) * C + c;
+              const v128_t v = wasm_v128_load(x + i);
+              const v128_t greater = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, greater);
+              where = wasm_v128_bitselect(wasm_i32x4_add(wasm_i32x4_splat(i), lanes), where,
+                                          greater);
+            }
+          }
+          const int i0 = wasm_i32x4_extract_lane(where, 0);
+          const int i1 = wasm_i32x4_extract_lane(where, 1);
+          const int i2 = wasm_i32x4_extract_lane(where, 2);
+          const int i3 = wasm_i32x4_extract_lane(where, 3);
+          if (i0 >= 0) dx[i0] += g[c];
+          if (i1 >= 0) dx[i1] += g[c + 1];
+          if (i2 >= 0) dx[i2] += g[c + 2];
+          if (i3 >= 0) dx[i3] += g[c + 3];
+        }
+        for (; c < C; c++) {
           float best = -__builtin_inff();
           int where = -1;
           for (int h = h0; h < h1; h++) {
