@@ -94,7 +94,12 @@ export class ConsoleReporter {
       p.total > 0 ? `${n} ${Math.floor((100 * p.done) / p.total)}%` : n
     );
     const more = this.#running.size > 3 ? ` +${this.#running.size - 3}` : "";
-    const cols = Deno.stderr.isTerminal() ? (Deno.consoleSize?.().columns ?? 100) : 100;
+    let cols = 100;
+    try {
+      cols = Deno.consoleSize().columns || 100;
+    } catch {
+      // not a terminal: keep the default
+    }
     const text = `[${"#".repeat(filled)}${
       "-".repeat(width - filled)
     }] ${this.#finished}/${this.#opts.total} ${parts.join(", ")}${more}`;
