@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import type { RunEntry } from "./cache.ts";
 import { instanceKey } from "./fingerprint.ts";
 import { type Graph, type Instance, pathsOverlap, stripSlash } from "./graph.ts";
-import type { Digest } from "./hash.ts";
+import { canonicalJson, type Digest } from "./hash.ts";
 import { type LockEntry, readLockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { changedOuts, type Workspace } from "./workspace.ts";
@@ -113,7 +113,27 @@ function predict(run: RunEntry | undefined, dep: string): Digest | undefined {
 }
 
 function show(v: ParamValue | undefined): string {
-  return v === undefined ? "(unset)" : JSON.stringify(v);
+  return v === undefined ? "(unset)" : canonicalJson(v);
+}
+
+function isTree(v: ParamValue | undefined): v is { [key: string]: ParamValue } {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Lists changed params down to the leaves that differ (`param "a.b" changed: 1 -> 2`). */
+function diffParams(
+  prefix: string,
+  before: Readonly<Record<string, ParamValue>>,
+  after: Readonly<Record<string, ParamValue>>,
+  out: string[],
+): void {
+  for (const k of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    const a = before[k];
+    const b = after[k];
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (isTree(a) && isTree(b)) diffParams(key, a, b, out);
+    else if (show(a) !== show(b)) out.push(`param "${key}" changed: ${show(a)} -> ${show(b)}`);
+  }
 }
 
 function explain(
@@ -123,12 +143,7 @@ function explain(
   code: { files: Readonly<Record<string, Digest>>; packages: readonly string[] },
 ): string[] {
   const reasons: string[] = [];
-  const keys = [...new Set([...Object.keys(prev.params), ...Object.keys(inst.params)])].sort();
-  for (const k of keys) {
-    if (JSON.stringify(prev.params[k]) !== JSON.stringify(inst.params[k])) {
-      reasons.push(`param "${k}" changed: ${show(prev.params[k])} -> ${show(inst.params[k])}`);
-    }
-  }
+  diffParams("", prev.params, inst.params, reasons);
   if (deps) {
     for (const d of [...new Set([...Object.keys(prev.deps), ...Object.keys(deps)])].sort()) {
       if (prev.deps[d] === undefined) reasons.push(`dep "${d}" added`);
