@@ -92,6 +92,22 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
+/** Params with subtrees spread into dotted keys (`active` → `active.budget`, …), so a diff names the leaf that changed. */
+export function flattenParams(
+  params: Readonly<Record<string, ParamValue>> | undefined,
+): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  const walk = (prefix: string, v: ParamValue) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length > 0) {
+      for (const [k, x] of Object.entries(v)) walk(`${prefix}.${k}`, x);
+    } else {
+      out[prefix] = v;
+    }
+  };
+  for (const [k, v] of Object.entries(params ?? {})) walk(k, v);
+  return out;
+}
+
 /**
  * Compares two locks instance by instance (matched by profile and instance name). Output is
  * sorted by profile, instance and key, so it is deterministic.
@@ -128,9 +144,11 @@ export function diffLocks(a: LockFile, b: LockFile, options: DiffOptions = {}): 
       } else if (ea.key !== eb.key) {
         diff.instances.push({ profile, instance, status: "rerun" });
       }
-      for (const key of sortedKeys(ea?.params, eb?.params)) {
-        const o = ea?.params[key];
-        const n = eb?.params[key];
+      const fa = flattenParams(ea?.params);
+      const fb = flattenParams(eb?.params);
+      for (const key of sortedKeys(fa, fb)) {
+        const o = fa[key];
+        const n = fb[key];
         if (!sameValue(o, n)) diff.params.push({ profile, instance, key, old: o, new: n });
       }
       for (const file of sortedKeys(ea?.metrics, eb?.metrics)) {

@@ -44,6 +44,26 @@ Deno.test("diffLocks() with --all lists unchanged metrics with delta 0; same loc
   ok(isEmptyDiff(diffLocks(lockA, lockB, { profile: "paper" })));
 });
 
+Deno.test("diffLocks() names the leaf of a nested param that changed", () => {
+  const entry = (budget: number) => ({
+    key: String(budget),
+    stage: "s",
+    run: "stages/s.ts",
+    vars: {},
+    params: { active: { budget, train: { epochs: 1 } } },
+    deps: {},
+    code: {},
+    packages: [],
+    outs: {},
+    metrics: {},
+  });
+  const d = diffLocks(
+    { version: 1, profiles: { quick: { s: entry(1000) } } },
+    { version: 1, profiles: { quick: { s: entry(1200) } } },
+  );
+  deepEqual(d.params.map((c) => [c.key, c.old, c.new]), [["active.budget", 1000, 1200]]);
+});
+
 Deno.test("formatDiffText() prints aligned tables with signed deltas", () => {
   const text = formatDiffText(diffLocks(lockA, lockB, { labels: ["HEAD", "workspace"] }));
   ok(text.startsWith("pipeline.lock: HEAD → workspace\n"));
