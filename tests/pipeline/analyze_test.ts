@@ -18,7 +18,7 @@ async function firstError(file: string): Promise<string> {
   return formatDiagnostic(r.diagnostics[0]!);
 }
 
-const CASES: [string, string, RegExp][] = [
+const CASES: [string, string, RegExp, string?][] = [
   ["syntax.yaml", "5:1", /YAML syntax error: Flow sequence/],
   [
     "unknown_key.yaml",
@@ -40,6 +40,13 @@ const CASES: [string, string, RegExp][] = [
     /Missing dep "data\/absent\.txt" in stages\.a\.deps .*no stage produces it/,
   ],
   ["cycle.yaml", "8:12", /Dependency cycle through stages "a", "b", "c": a -> b -> c -> a/],
+  // The issue lies in the params file the pipeline names, so it is reported there.
+  [
+    "params_file.yaml",
+    "3:10",
+    /Invalid param "train\.batch" for a: expected a positive integer, got -1/,
+    "params_bad.yaml",
+  ],
   [
     "bad_param_value.yaml",
     "7:14",
@@ -47,11 +54,11 @@ const CASES: [string, string, RegExp][] = [
   ],
 ];
 
-for (const [file, pos, message] of CASES) {
+for (const [file, pos, message, shown] of CASES) {
   Deno.test(`analyzePipeline() reports ${file} at its position`, async () => {
     const text = await firstError(file);
     const head = text.split("\n")[0]!;
-    assert.ok(head.includes(`${file}:${pos}: `), head);
+    assert.ok(head.includes(`${shown ?? file}:${pos}: `), head);
     assert.match(head, message);
   });
 }

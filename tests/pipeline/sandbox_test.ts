@@ -25,11 +25,19 @@ Deno.test("repro rejects undeclared writes and isolates failures", async () => {
     ]);
     assert.equal(r.code, 1);
     assert.deepEqual(JSON.parse(r.stdout), {
-      ran: ["fine"],
+      ran: ["fine", "online"],
       cached: [],
-      failed: ["sneaky", "broken"],
+      failed: ["sneaky", "broken", "offline"],
       skipped: ["after_broken"],
     });
+    assert.match(
+      r.stderr,
+      /error: Undeclared network access to "127\.0\.0\.1:45678": list the host under the stage's "net" key/,
+    );
+    assert.equal(
+      Deno.readTextFileSync(join(dir, "out/online.txt")),
+      "allowed, but nothing listens\n",
+    );
     assert.match(
       r.stderr,
       /error: Undeclared write to "out\/undeclared.txt": a stage may write only its declared outs/,
@@ -42,9 +50,10 @@ Deno.test("repro rejects undeclared writes and isolates failures", async () => {
     assert.equal(Deno.readTextFileSync(join(dir, "out/fine.txt")), "fine\n");
     const runs = [...Deno.readDirSync(join(dir, ".quarry/cache/runs"))]
       .flatMap((d) => [...Deno.readDirSync(join(dir, ".quarry/cache/runs", d.name))]);
-    assert.equal(runs.length, 1);
+    assert.equal(runs.length, 2);
     assert.deepEqual(Object.keys(readLockFile(join(dir, "pipeline.lock")).profiles.default ?? {}), [
       "fine",
+      "online",
     ]);
     assert.ok(!exists(join(dir, ".quarry/tmp")));
   } finally {
