@@ -135,7 +135,11 @@ Deno.test("Conv2DBackpropInput on wasm equals cpu", async () => {
 Deno.test("BatchMatMul on wasm equals cpu, transposed or not", async () => {
   await initBackend();
   let seed = 200;
-  const cases: [number[], number[]][] = [[[7, 5], [5, 3]], [[1, 6, 4], [1, 4, 9]], [[3, 5, 4], [
+  const cases: [number[], number[]][] = [[[7, 5], [5, 3]], [[2, 6], [6, 9]], [[9, 6], [6, 2]], [[
+    1,
+    6,
+    4,
+  ], [1, 4, 9]], [[3, 5, 4], [
     3,
     4,
     2,
@@ -185,6 +189,25 @@ Deno.test("MaxPoolGrad on wasm equals cpu, ties and overlapping windows included
       input: x,
       output,
     }, { filterSize, strides: stride, pad });
+  }
+});
+
+Deno.test("Sum on wasm equals cpu (leading axes by SIMD, others by the stock kernel)", async () => {
+  await initBackend();
+  let seed = 400;
+  const cases: [number[], number[], boolean][] = [
+    [[64, 6, 6, 7], [0, 1, 2], false],
+    [[5, 9], [0], true],
+    [[3, 4, 8], [0, 1], true],
+    [[3, 4, 5], [2], false],
+    [[3, 4, 5], [0, 2], false],
+    [[3, 4, 5], [0, 1, 2], false],
+  ];
+  for (const [shape, axis, keepDims] of cases) {
+    // Offset values make rounding in float32 accumulation visible.
+    const x = input(shape, seed++);
+    x.values = x.values.map((v) => v + 1000);
+    await assertSameAsCpu("Sum", { x }, { axis, keepDims });
   }
 });
 

@@ -11,6 +11,7 @@ import {
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
+  util,
 } from "@tensorflow/tfjs-core";
 import { release, runWasmKernel, type WasmBackend } from "./wasm_util.ts";
 
@@ -20,6 +21,10 @@ function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   perm[rank - 2] = rank - 1;
   perm[rank - 1] = rank - 2;
   return runWasmKernel(backend, "Transpose", { x }, { perm });
+}
+
+function untransposed(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
+  return runWasmKernel(backend, BatchMatMul, { a, b }, { transposeA: false, transposeB: false });
 }
 
 function batchMatMul(
@@ -32,15 +37,31 @@ function batchMatMul(
   const backend = args.backend as WasmBackend;
   const { a, b } = args.inputs;
   const { transposeA, transposeB } = args.attrs;
-  if (!transposeA && !transposeB) {
-    return runWasmKernel(backend, BatchMatMul, { a, b }, { transposeA, transposeB });
+  if (!transposeA && !transposeB) return untransposed(backend, a, b);
+  const batch = (x: TensorInfo) => util.sizeFromShape(x.shape.slice(0, -2));
+  if (a.shape.length === 2 && b.shape.length === 2 && batch(a) === 1 && batch(b) === 1) {
+    // op(A) [m, k] x op(B) [k, n]. Either transpose the transposed operands, or compute
+    // (op(B)^T op(A)^T)^T, transposing the others and the [n, m] result: whichever moves fewer
+    // elements (the right operand is also repacked by XNNPACK, so it counts twice).
+    const [m, k] = transposeA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const n = transposeB ? b.shape[0]! : b.shape[1]!;
+    const direct = (transposeA ? m * k : 0) + (transposeB ? 2 * k * n : k * n);
+    const swapped = (transposeB ? 0 : k * n) + (transposeA ? 2 * m * k : m * k) + m * n;
+    if (swapped < direct) {
+      // op(B)^T is B itself when transposeB, op(A)^T is A itself when transposeA.
+      const left = transposeB ? b : transposeLast2(backend, b);
+      const right = transposeA ? a : transposeLast2(backend, a);
+      const outT = untransposed(backend, left, right);
+      if (!transposeB) release(backend, left);
+      if (!transposeA) release(backend, right);
+      const out = transposeLast2(backend, outT);
+      release(backend, outT);
+      return out;
+    }
   }
   const a2 = transposeA ? transposeLast2(backend, a) : a;
   const b2 = transposeB ? transposeLast2(backend, b) : b;
-  const out = runWasmKernel(backend, BatchMatMul, { a: a2, b: b2 }, {
-    transposeA: false,
-    transposeB: false,
-  });
+  const out = untransposed(backend, a2, b2);
   if (transposeA) release(backend, a2);
   if (transposeB) release(backend, b2);
   return out;

@@ -16,6 +16,7 @@ import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
+import { sumConfig } from "./sum.ts";
 import { rememberStockKernel } from "./wasm_util.ts";
 
 /** Every kernel config this folder provides, for the `wasm` backend. */
@@ -24,6 +25,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
 ];
 
 /**

@@ -13,6 +13,7 @@ export interface SimdKernels {
   im2col_t(...args: number[]): void;
   col2im(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
+  sum_rows(...args: number[]): void;
 }
 
 /** Splits base64 of `bytes` into lines of `width` characters. */

@@ -207,3 +207,29 @@ void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int
     }
   }
 }
+
+/*
+ * Column sums: out[c] = sum over r of x[r, c] for x [rows, cols], accumulated in double precision
+ * (as tfjs's cpu backend does) in row order, rounded once to float.
+ */
+EXPORT(sum_rows)
+void sum_rows(const float* x, float* out, int rows, int cols) {
+  int c = 0;
+  for (; c + 4 <= cols; c += 4) {
+    v128_t lo = wasm_f64x2_splat(0.0), hi = lo;
+    for (int r = 0; r < rows; r++) {
+      const v128_t v = wasm_v128_load(x + r * cols + c);
+      lo = wasm_f64x2_add(lo, wasm_f64x2_promote_low_f32x4(v));
+      hi = wasm_f64x2_add(hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1)));
+    }
+    out[c] = (float)wasm_f64x2_extract_lane(lo, 0);
+    out[c + 1] = (float)wasm_f64x2_extract_lane(lo, 1);
+    out[c + 2] = (float)wasm_f64x2_extract_lane(hi, 0);
+    out[c + 3] = (float)wasm_f64x2_extract_lane(hi, 1);
+  }
+  for (; c < cols; c++) {
+    double s = 0.0;
+    for (int r = 0; r < rows; r++) s += x[r * cols + c];
+    out[c] = (float)s;
+  }
+}
