@@ -30,7 +30,7 @@ Deno.test("Ctrl-C stops the children, leaves no partial out and an intact lock f
       stderr: "piped",
     }).spawn();
     const partial = join(dir, ".quarry/tmp/slow@a/out/a.txt");
-    for (let i = 0; i < 200 && !exists(partial); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 600 && !exists(partial); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(exists(partial), "the stage should have started writing");
     child.kill("SIGINT");
     const out = await child.output();
