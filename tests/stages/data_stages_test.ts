@@ -53,6 +53,31 @@ Deno.test("prepare: a missing data directory is a clear error and writes nothing
   }
 });
 
+Deno.test("prepare: a file with a wrong checksum is a clear error and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/data/mnist`, { recursive: true });
+    await Deno.writeFile(`${dir}/data/mnist/train-images-idx3-ubyte.gz`, new Uint8Array(100));
+    const saved = Deno.env.get("QUARRY_DATA");
+    Deno.env.set("QUARRY_DATA", `${dir}/data`);
+    try {
+      await assert.rejects(
+        () =>
+          prepare(ctx("prepare@mnist", { dataset: "mnist" }, { "data.download": false }, [], [
+            `${dir}/out/`,
+          ])),
+        /Checksum mismatch for ".*mnist\/train-images-idx3-ubyte\.gz": expected SHA-256 440fcabf/,
+      );
+    } finally {
+      if (saved !== undefined) Deno.env.set("QUARRY_DATA", saved);
+      else Deno.env.delete("QUARRY_DATA");
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["data"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 const shared = Deno.env.get("QUARRY_DATA");
 Deno.test({
   name: "prepare + target on real MNIST: deterministic split files, metrics, a smoke target",
