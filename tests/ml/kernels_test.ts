@@ -87,6 +87,9 @@ const CONV_CASES: [number[], number[], [number, number], "valid" | "same" | numb
   [[1, 6, 6, 2], [3, 3, 2, 2], [1, 2], 1],
   [[3, 12, 12, 8], [5, 5, 8, 7], [1, 1], "valid"],
   [[2, 9, 11, 4], [3, 3, 4, 9], [1, 1], "same"],
+  [[3, 10, 9, 1], [5, 5, 1, 12], [2, 1], "same"],
+  [[2, 9, 9, 1], [3, 7, 1, 8], [1, 1], "valid"],
+  [[4, 28, 28, 1], [5, 5, 1, 20], [1, 1], "valid"],
 ];
 
 Deno.test("every kernel in WASM_KERNELS is registered for wasm", async () => {

@@ -71,6 +71,44 @@ export function im2colTransposed(
   return cols;
 }
 
+/**
+ * One input channel (the first layer on grey images): im2col has only KH*KW rows, too few for a
+ * good matMul, so `simd_kernels.c` `conv1_filter_grad` accumulates 5 taps x 8 channels in
+ * registers instead.
+ */
+function oneChannelFilterGrad(
+  backend: WasmBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight, outWidth } = info;
+  const { top, left } = info.padInfo;
+  const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
+  const wp = Math.max(w + left, outWidth - 1 + info.filterWidth);
+  const kernels = simd(backend);
+  // A padded copy with 4 spare floats at the end: taps are read five at a time.
+  const xp = backend.makeOutput([n * hp * wp + 4], "float32");
+  kernels.pad_nhwc(offsetOf(backend, x), offsetOf(backend, xp), n, h, w, 1, top, left, hp, wp);
+  const dw = backend.makeOutput(info.filterShape, "float32");
+  kernels.conv1_filter_grad(
+    offsetOf(backend, xp),
+    offsetOf(backend, dy),
+    offsetOf(backend, dw),
+    n,
+    hp,
+    wp,
+    info.filterHeight,
+    info.filterWidth,
+    outHeight,
+    outWidth,
+    info.strideHeight,
+    info.outChannels,
+  );
+  release(backend, xp);
+  return dw;
+}
+
 function conv2DBackpropFilter(
   args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: unknown; attrs: unknown },
 ): TensorInfo {
@@ -98,6 +136,9 @@ function conv2DBackpropFilter(
     false,
     dataFormat,
   );
+  if (info.inChannels === 1 && info.strideWidth === 1 && info.outChannels % 4 === 0) {
+    return oneChannelFilterGrad(backend, x, dy, info);
+  }
   const m = info.batchSize * info.outHeight * info.outWidth;
   const cols = im2colTransposed(backend, x, info);
   const dy2 = reshapeInfo(backend, dy, [m, info.outChannels]);

@@ -12,6 +12,7 @@ export interface SimdKernels {
   pad_nhwc(...args: number[]): void;
   im2col_t(...args: number[]): void;
   col2im(...args: number[]): void;
+  conv1_filter_grad(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
   sum_rows(...args: number[]): void;
 }

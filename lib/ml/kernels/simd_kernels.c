@@ -233,3 +233,103 @@ void sum_rows(const float* x, float* out, int rows, int cols) {
     out[c] = (float)s;
   }
 }
+
+/*
+ * Filter gradient of a one-channel convolution with horizontal stride 1, without im2col:
+ * dw [KH, KW, 1, Cout] = sum over (n, oh, ow) of xp[n, oh*sh + kh, ow + kw] * dy[n, oh, ow, co],
+ * xp [N, Hp, Wp] padded, with at least 4 readable floats after its end (taps are read five at a
+ * time). Cout must be a multiple of 4. Tiles of 5 taps x 8 (or 4) output channels stay in
+ * registers over one image; per-image sums are added into dw in image order.
+ */
+EXPORT(conv1_filter_grad)
+void conv1_filter_grad(const float* xp, const float* dy, float* dw, int N, int Hp, int Wp, int KH,
+                       int KW, int OH, int OW, int sh, int Cout) {
+  __builtin_memset(dw, 0, sizeof(float) * KH * KW * Cout);
+  for (int kh = 0; kh < KH; kh++) {
+    for (int k0 = 0; k0 < KW; k0 += 5) {
+      const int taps = KW - k0 < 5 ? KW - k0 : 5;
+      int co = 0;
+      for (; co + 8 <= Cout; co += 8) {
+        for (int n = 0; n < N; n++) {
+          v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+          v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0;
+          for (int oh = 0; oh < OH; oh++) {
+            const float* xr = xp + (n * Hp + oh * sh + kh) * Wp + k0;
+            const float* dr = dy + ((n * OH + oh) * OW) * Cout + co;
+            for (int ow = 0; ow < OW; ow++, xr++, dr += Cout) {
+              const v128_t d0 = wasm_v128_load(dr);
+              const v128_t d1 = wasm_v128_load(dr + 4);
+              v128_t x = wasm_v128_load32_splat(xr);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x, d0));
+              b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(x, d1));
+              x = wasm_v128_load32_splat(xr + 1);
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x, d0));
+              b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(x, d1));
+              x = wasm_v128_load32_splat(xr + 2);
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x, d0));
+              b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(x, d1));
+              x = wasm_v128_load32_splat(xr + 3);
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x, d0));
+              b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(x, d1));
+              x = wasm_v128_load32_splat(xr + 4);
+              a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(x, d0));
+              b4 = wasm_f32x4_add(b4, wasm_f32x4_mul(x, d1));
+            }
+          }
+          float* d = dw + (kh * KW + k0) * Cout + co;
+          wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a0));
+          wasm_v128_store(d + 4, wasm_f32x4_add(wasm_v128_load(d + 4), b0));
+          if (taps > 1) {
+            d += Cout;
+            wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a1));
+            wasm_v128_store(d + 4, wasm_f32x4_add(wasm_v128_load(d + 4), b1));
+          }
+          if (taps > 2) {
+            d += Cout;
+            wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a2));
+            wasm_v128_store(d + 4, wasm_f32x4_add(wasm_v128_load(d + 4), b2));
+          }
+          if (taps > 3) {
+            d += Cout;
+            wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a3));
+            wasm_v128_store(d + 4, wasm_f32x4_add(wasm_v128_load(d + 4), b3));
+          }
+          if (taps > 4) {
+            d += Cout;
+            wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a4));
+            wasm_v128_store(d + 4, wasm_f32x4_add(wasm_v128_load(d + 4), b4));
+          }
+        }
+      }
+      for (; co < Cout; co += 4) {
+        for (int n = 0; n < N; n++) {
+          v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+          for (int oh = 0; oh < OH; oh++) {
+            const float* xr = xp + (n * Hp + oh * sh + kh) * Wp + k0;
+            const float* dr = dy + ((n * OH + oh) * OW) * Cout + co;
+            for (int ow = 0; ow < OW; ow++, xr++, dr += Cout) {
+              const v128_t d0 = wasm_v128_load(dr);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xr), d0));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xr + 1), d0));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(xr + 2), d0));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(xr + 3), d0));
+              a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(xr + 4), d0));
+            }
+          }
+          float* d = dw + (kh * KW + k0) * Cout + co;
+          wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a0));
+          if (taps > 1) wasm_v128_store(d + Cout, wasm_f32x4_add(wasm_v128_load(d + Cout), a1));
+          if (taps > 2) {
+            wasm_v128_store(d + 2 * Cout, wasm_f32x4_add(wasm_v128_load(d + 2 * Cout), a2));
+          }
+          if (taps > 3) {
+            wasm_v128_store(d + 3 * Cout, wasm_f32x4_add(wasm_v128_load(d + 3 * Cout), a3));
+          }
+          if (taps > 4) {
+            wasm_v128_store(d + 4 * Cout, wasm_f32x4_add(wasm_v128_load(d + 4 * Cout), a4));
+          }
+        }
+      }
+    }
+  }
+}
