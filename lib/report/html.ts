@@ -12,7 +12,7 @@ import { commonQueries } from "./claims.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
 import type { Results } from "./results.ts";
-import { datasetLabel, seriesLabel } from "./results.ts";
+import { datasetLabel, seriesLabel, STRATEGIES } from "./results.ts";
 
 /** The thesis's full-data accuracies, and why ours differ. */
 export const THESIS_TARGETS: Readonly<Record<string, { accuracy: number; reason: string }>> = {
@@ -56,10 +56,11 @@ export function escapeHtml(text: string): string {
 
 const pct = (x: number) => (100 * x).toFixed(2);
 
-function cell(s: Summary | undefined): string {
+function cell(s: Summary | undefined, best = false): string {
   if (!s) return `<td class="na">–</td>`;
   const spread = s.n > 1 ? ` <span class="sp">(${pct(s.min)}–${pct(s.max)})</span>` : "";
-  return `<td>${pct(s.mean)}${spread}</td>`;
+  const mean = best ? `<strong>${pct(s.mean)}</strong>` : pct(s.mean);
+  return `<td>${mean}${spread}</td>`;
 }
 
 /**
@@ -187,9 +188,17 @@ function tablesSection(input: ReportInput): string {
     const select = results.runs.filter((r) => r.experiment === "select" && r.dataset === d);
     if (select.length > 0) {
       const budgets = input.budgets ?? commonQueries(select);
-      const series = distinct(select.map((r) => r.series));
+      const rank = (x: string) => {
+        const i = (STRATEGIES as readonly string[]).indexOf(x.split(":")[0]!);
+        return i < 0 ? STRATEGIES.length : i;
+      };
+      const series = distinct(select.map((r) => r.series)).sort((a, b) => rank(a) - rank(b));
       const pts = learningCurve(results.runs, { experiment: "select", dataset: d, budgets });
       for (const metric of ["accuracy", "agreement"] as const) {
+        const best = new Map<number, number>();
+        for (const p of pts) {
+          if (p.metric === metric) best.set(p.x, Math.max(best.get(p.x) ?? -Infinity, p.mean));
+        }
         out.push(`<h3>${name}: ${metric} of each strategy at each query budget</h3>`);
         out.push(
           `<table><thead><tr><th>Strategy</th>${
@@ -197,9 +206,10 @@ function tablesSection(input: ReportInput): string {
           }</tr></thead><tbody>`,
         );
         for (const s of series) {
-          const cells = budgets.map((b) =>
-            cell(pts.find((p) => p.series === s && p.metric === metric && p.x === b))
-          );
+          const cells = budgets.map((b) => {
+            const p = pts.find((p) => p.series === s && p.metric === metric && p.x === b);
+            return cell(p, p !== undefined && p.mean === best.get(b));
+          });
           out.push(`<tr><td>${escapeHtml(seriesLabel(s))}</td>${cells.join("")}</tr>`);
         }
         out.push("</tbody></table>");
@@ -307,7 +317,8 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}
 td.reason,td.ev{font-size:.8rem;color:#444;max-width:520px}
-.na{color:#999}.sp{color:#777;font-size:.8em}
+.na{color:#999}.sp{color:#777;font-size:.8em;white-space:nowrap}
+#tables{overflow-x:auto}
 .v{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.8rem;white-space:nowrap}
 .v.holds{background:#d9f2dd;color:#145a22}.v.does-not-hold{background:#f9dcdc;color:#7a1717}
 .v.inconclusive{background:#eee;color:#555}
