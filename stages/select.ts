@@ -77,7 +77,7 @@ export async function run(ctx: StageContext): Promise<void> {
       repeat: settings.repeat,
       rounds: result.trace.length - 1,
       seed: loop.seed,
-      seed_clusters: loop.seedClusters ?? null,
+      seed_clusters: loop.seeding === "random" ? null : loop.seedClusters ?? null,
       seed_size: loop.seedSize,
       seeding: loop.seeding,
       strategy: loop.strategy,

@@ -69,7 +69,7 @@ export interface LoopConfig {
   readonly labels: LabelKind;
   /** Images queried as a validation split for early stopping (default 0). */
   readonly validationSize?: number;
-  /** Images of the fixed stopping set (drawn from the pool, never queried; default 1000). */
+  /** Images of the fixed stopping set (drawn from the pool, only scored; it may overlap the queried images; default 1000). */
   readonly stoppingSetSize?: number;
   /** Score only this many random unqueried images per round (default: the whole pool). */
   readonly scoringSubsample?: number | null;

@@ -353,18 +353,24 @@ function kCenterRows(input: SelectionInput, prepared: Prepared, k: number): numb
     );
   }
   const minDist = new Float64Array(open.length).fill(Infinity);
-  const update = (centre: Float32Array): void => {
-    for (let i = 0; i < open.length; i++) {
-      const row = probsRow(p, open[i]!);
+  const classes = p.classes;
+  const data = p.data;
+  // Flat offsets into `data`, so the O(pool × centres) loop allocates nothing.
+  const offsets = Int32Array.from(open, (r) => r * classes);
+  const update = (centreOffset: number): void => {
+    for (let i = 0; i < offsets.length; i++) {
+      const o = offsets[i]!;
+      const best = minDist[i]!;
       let s = 0;
-      for (let c = 0; c < row.length; c++) {
-        const d = row[c]! - centre[c]!;
+      // Partial distances only grow: stop as soon as this centre cannot be the nearest.
+      for (let c = 0; c < classes && s < best; c++) {
+        const d = data[o + c]! - data[centreOffset + c]!;
         s += d * d;
       }
-      if (s < minDist[i]!) minDist[i] = s;
+      if (s < best) minDist[i] = s;
     }
   };
-  for (const r of centreRows) update(probsRow(p, r));
+  for (const r of centreRows) update(r * classes);
   const taken = new Uint8Array(open.length);
   const out: number[] = [];
   const n = Math.min(k, open.length);
@@ -377,7 +383,7 @@ function kCenterRows(input: SelectionInput, prepared: Prepared, k: number): numb
     }
     taken[best] = 1;
     out.push(open[best]!);
-    update(probsRow(p, open[best]!));
+    update(open[best]! * classes);
   }
   return out;
 }
