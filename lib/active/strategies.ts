@@ -24,7 +24,7 @@ import { createRng, deriveSeed } from "../util/random.ts";
 import { rankBy } from "./_rank.ts";
 import { type CentreDistance, centreDistances } from "./distances.ts";
 import { fitCentres } from "./kmeans.ts";
-import { argmaxRows, type Probs, probsRow } from "./probs.ts";
+import { argmaxRows, type Probs } from "./probs.ts";
 import { equalQuotas } from "./quotas.ts";
 import { entropyScores, leastConfidenceScores, marginScores } from "./scores.ts";
 import {
