@@ -98,10 +98,13 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
         repeat: 1,
       }),
     );
-    assert.equal(
-      await Deno.readTextFile(join(again, "trace.csv")),
-      csv,
-    );
+    for (const name of ["trace.json", "trace.csv", "summary.json"]) {
+      assert.equal(
+        await Deno.readTextFile(join(again, name)),
+        await Deno.readTextFile(join(selectOut, name)),
+        name,
+      );
+    }
 
     const stopOut = join(dir, "stopping.json");
     await stoppingStage.run(
