@@ -14,6 +14,7 @@
 
 import {
   activeParamIssues,
+  chooseSeed,
   parseActiveParams,
   parseSeedingSizes,
   runActiveLearning,
@@ -50,9 +51,17 @@ export async function run(ctx: StageContext): Promise<void> {
     const started = performance.now();
     const results = [];
     ctx.progress(0, sizes.length);
+    // Seeding is prefix-stable: rank the pool once for the largest size, take prefixes.
+    const ranking = await chooseSeed(exp.learner, exp.data, settings.loop, sizes.at(-1)!);
     for (const [i, size] of sizes.entries()) {
       const validation = settings.loop.validationSize ?? 0;
-      const loop = { ...settings.loop, seedSize: size, budget: size + validation, rounds: 0 };
+      const loop = {
+        ...settings.loop,
+        seedSize: size,
+        seedIndices: ranking.slice(0, size),
+        budget: size + validation,
+        rounds: 0,
+      };
       const result = await runActiveLearning(exp.learner, exp.oracle(loop.budget), exp.data, loop);
       const row = result.trace[0]!;
       results.push({

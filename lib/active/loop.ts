@@ -57,6 +57,11 @@ export interface LoopConfig {
   readonly seedClusters?: number;
   /** Images in the seed set. */
   readonly seedSize: number;
+  /**
+   * The seed set itself, overriding `seeding` (`seedSize` pool indices). The seeding stage ranks
+   * the pool once with {@linkcode chooseSeed} and passes prefixes of the ranking.
+   */
+  readonly seedIndices?: readonly number[];
   /** Images selected per round. */
   readonly batchSize: number;
   /** Total queries allowed: seed + validation + batches. */
@@ -180,6 +185,47 @@ export function loopConfigIssues(config: LoopConfig, poolSize?: number): [string
   return issues;
 }
 
+async function chooseSeedWith(
+  predict: (indices: ArrayLike<number>) => Promise<Probs>,
+  poolSize: number,
+  config: LoopConfig,
+  size: number,
+): Promise<{ indices: number[]; entropy: number | null }> {
+  const options = {
+    clusters: config.seedClusters ?? 10,
+    seed: deriveSeed(config.seed, "seeding"),
+  };
+  if (config.seeding === "random") {
+    const indices = runSeeding("random", { poolSize }, size, options);
+    return { indices, entropy: meanEntropy(await predict(indices)) };
+  }
+  const probs = await predict(Int32Array.from({ length: poolSize }, (_, i) => i));
+  const indices = runSeeding(config.seeding, { poolSize, probs }, size, options);
+  return { indices, entropy: meanEntropy(probs, indices) };
+}
+
+/**
+ * The seed set that {@linkcode runActiveLearning} would choose for `config` with `size` images:
+ * the learner is re-initialised as the loop does, then `config.seeding` runs on its predictions.
+ * Every seeding method is prefix-stable (the seed of size B is the first B of the seed of any
+ * larger size), so one call with the largest size serves all smaller ones.
+ */
+export async function chooseSeed(
+  learner: Learner,
+  data: LoopData,
+  config: LoopConfig,
+  size: number,
+): Promise<number[]> {
+  const poolSize = data.pool.length / data.imageSize;
+  learner.reinitialize(deriveSeed(config.seed, "init"));
+  const predict = async (indices: ArrayLike<number>): Promise<Probs> =>
+    createProbs(
+      await learner.predictProba(gatherImages(data.pool, indices, data.imageSize)),
+      learner.classes,
+    );
+  return (await chooseSeedWith(predict, poolSize, config, size)).indices;
+}
+
 /**
  * Runs the loop: seeds, trains, and repeats selection rounds until the budget, the pool or the
  * round limit ends it. Deterministic for a seed when the learner and the oracle are.
@@ -266,20 +312,24 @@ export async function runActiveLearning(
   });
   let seedIndices: number[];
   let seedEntropy: number | null;
-  if (config.seeding === "random") {
-    seedIndices = runSeeding("random", { poolSize }, config.seedSize, {
-      clusters: config.seedClusters ?? 10,
-      seed: deriveSeed(config.seed, "seeding"),
-    });
+  if (config.seedIndices !== undefined) {
+    seedIndices = [...config.seedIndices];
+    if (
+      seedIndices.length !== config.seedSize || new Set(seedIndices).size !== seedIndices.length ||
+      !seedIndices.every((i) => Number.isInteger(i) && i >= 0 && i < poolSize)
+    ) {
+      throw new RangeError(
+        `Invalid loop configuration at seedIndices: expected ${config.seedSize} distinct pool indices below ${poolSize}`,
+      );
+    }
     seedEntropy = meanEntropy(await predict(seedIndices));
   } else {
-    const all = Int32Array.from({ length: poolSize }, (_, i) => i);
-    const probs = await predict(all);
-    seedIndices = runSeeding(config.seeding, { poolSize, probs }, config.seedSize, {
-      clusters: config.seedClusters ?? 10,
-      seed: deriveSeed(config.seed, "seeding"),
-    });
-    seedEntropy = meanEntropy(probs, seedIndices);
+    ({ indices: seedIndices, entropy: seedEntropy } = await chooseSeedWith(
+      predict,
+      poolSize,
+      config,
+      config.seedSize,
+    ));
   }
   const seedAnswers = await ask(seedIndices);
   /** Pool indices the scratch recipe trains on (seed and batches, not validation). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type LoopConfig, runActiveLearning } from "../../lib/active/loop.ts";
+import { chooseSeed, type LoopConfig, runActiveLearning } from "../../lib/active/loop.ts";
 import { Oracle } from "../../lib/active/oracle.ts";
 import { STRATEGY_NAMES } from "../../lib/active/strategies.ts";
 import { SEEDING_NAMES } from "../../lib/active/seeding.ts";
@@ -149,5 +149,33 @@ Deno.test("runActiveLearning() rejects a budget below the seed and an oracle wit
     () =>
       runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), { ...BASE, batchSize: 0 }),
     (e: unknown) => e instanceof RangeError && /batchSize/.test(e.message),
+  );
+});
+
+Deno.test("chooseSeed() is what the loop seeds with, and prefix-stable", async () => {
+  for (const seeding of SEEDING_NAMES) {
+    const config = { ...BASE, seeding, seedClusters: 3 };
+    const big = await chooseSeed(new PrototypeLearner(), makeData(), config, 12);
+    const small = await chooseSeed(new PrototypeLearner(), makeData(), config, 6);
+    assert.deepEqual(big.slice(0, 6), small, seeding);
+    const result = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), config);
+    assert.deepEqual(result.seedIndices, small, seeding);
+  }
+});
+
+Deno.test("runActiveLearning() takes an explicit seed set and checks it", async () => {
+  const result = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+    ...BASE,
+    seedIndices: [5, 4, 3, 2, 1, 0],
+  });
+  assert.deepEqual(result.seedIndices, [5, 4, 3, 2, 1, 0]);
+  assert.deepEqual(result.queried.slice(0, 6), [5, 4, 3, 2, 1, 0]);
+  await assert.rejects(
+    () =>
+      runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+        ...BASE,
+        seedIndices: [0, 0, 1, 2, 3, 4],
+      }),
+    RangeError,
   );
 });
