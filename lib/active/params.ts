@@ -115,6 +115,23 @@ const show = (v: ParamValue | undefined) => JSON.stringify(v);
 const isInt = (v: ParamValue, min: number): v is number =>
   typeof v === "number" && Number.isSafeInteger(v) && v >= min;
 
+/**
+ * A strategy name, accepting `NAME-thesis-code` for `NAME:thesis-code` (no colon, so that it can
+ * appear in file names on every system); `null` when unknown.
+ *
+ * @example Usage
+ * ```ts
+ * import { parseStrategyName } from "./params.ts";
+ * console.assert(parseStrategyName("uniform-thesis-code") === "uniform:thesis-code");
+ * console.assert(parseStrategyName("entropy") === "entropy");
+ * ```
+ */
+export function parseStrategyName(value: unknown): StrategyName | null {
+  if (typeof value !== "string") return null;
+  const name = value.endsWith("-thesis-code") ? `${value.slice(0, -12)}:thesis-code` : value;
+  return isStrategyName(name) ? name : null;
+}
+
 /** A seeding method with its cluster count, from a name like `cluster-20`. */
 export interface SeedingChoice {
   /** The method. */
@@ -134,6 +151,9 @@ export interface SeedingChoice {
  * ```
  */
 export function parseSeedingChoice(value: unknown): SeedingChoice | null {
+  if (typeof value === "string" && value.endsWith("-thesis-code")) {
+    value = `${value.slice(0, -12)}:thesis-code`;
+  }
   if (isSeedingName(value)) return { name: value };
   if (typeof value !== "string") return null;
   const m = /^(cluster(?::thesis-code)?)-([1-9][0-9]*)$/.exec(value);
@@ -184,8 +204,10 @@ export function activeParamIssues(
   };
   need(
     "active.strategy",
-    isStrategyName,
-    `one of ${STRATEGY_NAMES.map((n) => `"${n}"`).join(", ")}`,
+    (v) => parseStrategyName(v) !== null,
+    `one of ${
+      STRATEGY_NAMES.map((n) => `"${n}"`).join(", ")
+    } (":thesis-code" may be written "-thesis-code")`,
   );
   need(
     "active.seeding",
@@ -290,7 +312,7 @@ export function parseActiveParams(
   const rounds = orNull("active.rounds");
   const candidates = orNull("active.candidates");
   const loop: LoopConfig = {
-    strategy: v("active.strategy") as StrategyName,
+    strategy: parseStrategyName(v("active.strategy"))!,
     seeding: seeding.name,
     seedClusters: seeding.clusters ?? n("active.seed_clusters"),
     seedSize: n("active.seed_size"),

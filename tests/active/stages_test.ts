@@ -159,6 +159,12 @@ Deno.test("stage validate() names the field at fault before anything runs", () =
     ["active.labels"],
   );
   assert.deepEqual(selectStage.validate({}, { strategy: "k-center", repeat: 2 }), []);
+  // ":thesis-code" may be spelt "-thesis-code" (file-name friendly).
+  assert.deepEqual(selectStage.validate({}, { strategy: "uniform-thesis-code" }), []);
+  assert.deepEqual(selectStage.validate({}, { seeding: "cluster-thesis-code" }), []);
+  assert.deepEqual(fields(selectStage.validate({}, { strategy: "entropy-thesis-code" })), [
+    "strategy",
+  ]);
   assert.deepEqual(
     fields(stoppingStage.validate({ "stopping.alphas": [0.01, -0.05] }, {})),
     ["stopping.alphas"],
