@@ -11,7 +11,7 @@ import type { ClaimResult } from "./claims.ts";
 import { commonQueries } from "./claims.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
-import type { Results } from "./results.ts";
+import type { Results, TargetResult } from "./results.ts";
 import { datasetLabel, seriesLabel, STRATEGIES } from "./results.ts";
 
 /** The thesis's full-data accuracies, and why ours differ. */
@@ -20,16 +20,15 @@ export const THESIS_TARGETS: Readonly<Record<string, { accuracy: number; reason:
     accuracy: 0.9819,
     reason: "The thesis's model is evaluated on 2,000 test images only (its defense.py uses test " +
       "indices 6000–7999) and its code loads a 3-conv victim (net3conv_mnist.pth) although the " +
-      "text says two-layer CNN; ours is the LeNet-style CNN of DESIGN §3, evaluated on all 10,000 " +
-      "test images. A LeNet-style CNN trained on the full set reaches about 99%.",
+      "text says two-layer CNN. Ours is the LeNet-style CNN of DESIGN §3; trained on the full " +
+      "set it reaches about 99%.",
   },
   "fashion-mnist": {
     accuracy: 0.6252,
     reason: "The thesis's 62.52% comes from a bug: its active-learning pool was hard-coded to " +
       "MNIST (torchvision.datasets.MNIST), so its Fashion-MNIST runs sent MNIST images to the " +
       "Fashion-MNIST victim; and its victim was evaluated on 2,000 test images only. A " +
-      "LeNet-style CNN trained on all of Fashion-MNIST reaches about 90–91% on the 10,000 test " +
-      "images, which is what we report.",
+      "LeNet-style CNN trained on all of Fashion-MNIST reaches about 90–91%.",
   },
 };
 
@@ -122,7 +121,7 @@ function targetsSection(results: Results): string {
     return `<tr><td>${escapeHtml(datasetLabel(t.dataset))}</td><td>${pct(t.test_accuracy)}%</td>
 <td>${t.test_size ?? "–"}</td><td>${thesis ? pct(thesis.accuracy) + "%" : "–"}</td>
 <td>${thesis && Number(gap) > 0 ? "+" : ""}${gap}</td>
-<td class="reason">${thesis ? escapeHtml(thesis.reason) : ""}</td></tr>`;
+<td class="reason">${thesis ? escapeHtml(thesis.reason) : ""} ${escapeHtml(ourSetup(t))}</td></tr>`;
   });
   return `<section id="targets"><h2>Targets</h2>
 <p>Test accuracy of each target (victim) trained on the full training set, beside the thesis's
@@ -131,6 +130,23 @@ full-data accuracy.</p>
 <th>Gap (pp)</th><th>Why they differ</th></tr></thead>
 <tbody>${rows.join("\n") || '<tr><td colspan="6" class="na">no targets</td></tr>'}</tbody>
 </table></section>`;
+}
+
+/** 60000 → "60,000", independent of the host's locale. */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** How our target was trained and measured, from its metrics. */
+function ourSetup(t: TargetResult): string {
+  const train = t.train_size === undefined
+    ? ""
+    : ` trained on ${thousands(t.train_size)} training images` +
+      (t.train_size < 60000 ? " (a reduced profile: the full set has 60,000)" : "");
+  const test = t.test_size === undefined
+    ? ""
+    : ` measured on ${thousands(t.test_size)} test images`;
+  return train || test ? `Ours:${train}${train && test ? "," : ""}${test}.` : "";
 }
 
 function claimsSection(claims: readonly ClaimResult[]): string {

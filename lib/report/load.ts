@@ -176,6 +176,8 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
       };
       const size = metrics.test_samples ?? metrics.test_size;
       if (typeof size === "number") t.test_size = size;
+      const train = metrics.train_samples ?? metrics.train_size;
+      if (typeof train === "number") t.train_size = train;
       targets.push(t);
     }
     const seedPath = join(folder, "seeding.json");

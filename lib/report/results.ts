@@ -54,6 +54,8 @@ export interface TargetResult {
   test_accuracy: number;
   /** Number of test images it was evaluated on. */
   test_size?: number;
+  /** Number of training images it was trained on. */
+  train_size?: number;
 }
 
 /** Everything the figures, tables and claims read. */
