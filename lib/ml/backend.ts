@@ -17,15 +17,19 @@ import * as tf from "@tensorflow/tfjs-core";
 // The union package registers every op gradient (tfjs-core alone registers none) and the cpu
 // backend; all packages share the one tfjs-core instance in node_modules.
 import "@tensorflow/tfjs";
-import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import os from "node:os";
 import { registerWasmKernels } from "./kernels/mod.ts";
+import { installWorkerShim, threadSources } from "./kernels/wasm_threads.ts";
 
 /** Options for {@link initBackend}. */
 export interface BackendOptions {
   /** Which backend to use; `"wasm"` (default) or `"cpu"` (the reference, slow). */
   backend?: "wasm" | "cpu";
   /**
-   * wasm threads; only 1 (default) is supported in Deno for now. Ignored by `cpu`.
+   * wasm threads (default 1). Above 1, tfjs's threaded build starts through our worker shim
+   * (`kernels/wasm_threads.ts`); if it cannot, a warning and 1 thread. Results are the same bits
+   * for any thread count. Fixed by the first call that starts wasm in a process. Ignored by `cpu`.
    */
   threads?: number;
   /** Folder of the `.wasm` binaries (default: the npm package's `dist/`, {@link wasmDistDir}). */
@@ -47,8 +51,35 @@ export function wasmDistDir(): string {
   return url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href;
 }
 
-function defaultWarn(message: string): void {
-  console.error(`warning: ${message}`);
+function defaultWarn(text: string): void {
+  console.error(`warning: ${text}`);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let wasmStarted = false;
+
+const noRestore = () => {};
+
+/**
+ * Prepares tfjs's threaded wasm build: the worker shim, and enough reported cores (tfjs uses at
+ * most half the logical cores it sees). Returns what undoes both once the backend started.
+ */
+function startThreads(dir: string, threads: number): () => void {
+  const bundle = Deno.readTextFileSync(`${dir}tf-backend-wasm.node.js`);
+  const restoreWorker = installWorkerShim(threadSources(bundle));
+  const cpus = os.cpus;
+  const wanted = Math.max(2 * threads, cpus().length);
+  os.cpus = () => {
+    const real = cpus();
+    return Array.from({ length: wanted }, (_, i) => real[i % Math.max(1, real.length)]!);
+  };
+  return () => {
+    os.cpus = cpus;
+    restoreWorker();
+  };
 }
 
 async function start(options: BackendOptions): Promise<string> {
@@ -61,21 +92,43 @@ async function start(options: BackendOptions): Promise<string> {
         `Invalid threads in lib/ml/backend.ts initBackend: expected a positive integer, got ${threads}`,
       );
     }
-    // tfjs starts pthread workers from blob: URLs, which Deno refuses: stay single-threaded.
-    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
-    setThreadsCount(threads);
     registerWasmKernels();
+    const dir = options.wasmDir ?? wasmDistDir();
+    if (wasmStarted) {
+      if (threads !== getThreadsCount()) {
+        warn(`the wasm backend already runs ${getThreadsCount()} thread(s); keeping them`);
+      }
+      if (await tf.setBackend("wasm")) return tf.getBackend();
+    }
+    let restore: () => void = noRestore;
+    if (threads > 1) {
+      try {
+        restore = startThreads(dir, threads);
+      } catch (error) {
+        warn(`wasm threads unavailable (${message(error)}); using 1 thread`);
+      }
+    }
+    const threaded = threads > 1 && restore !== noRestore;
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", threaded);
+    setThreadsCount(threaded ? threads : 1);
     try {
-      setWasmPaths(options.wasmDir ?? wasmDistDir());
-      if (await tf.setBackend("wasm")) {
+      setWasmPaths(dir);
+      const ok = await tf.setBackend("wasm");
+      restore();
+      if (ok) {
         await tf.ready();
+        wasmStarted = true;
+        if (getThreadsCount() !== (threaded ? threads : 1)) {
+          warn(`asked for ${threads} wasm threads, tfjs started ${getThreadsCount()}`);
+        }
         return tf.getBackend();
       }
       warn("the tfjs wasm backend did not start; falling back to the (slow) cpu backend");
     } catch (error) {
+      restore();
       warn(
         `the tfjs wasm backend did not start (${
-          error instanceof Error ? error.message : String(error)
+          message(error)
         }); falling back to the (slow) cpu backend`,
       );
     }

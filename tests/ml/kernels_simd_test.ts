@@ -50,9 +50,14 @@ Deno.test({
   ignore: !(await hasClang()),
   fn: async () => {
     const bytes = await compileSimd();
+    const shared = await compileSimd(true);
     const text = await Deno.readTextFile(
       new URL("../../lib/ml/kernels/simd_wasm.ts", import.meta.url),
     );
-    assert.equal(text, simdWasmSource(bytes), "rebuild: deno run -A lib/ml/kernels/build_simd.ts");
+    assert.equal(
+      text,
+      simdWasmSource(bytes, shared),
+      "rebuild: deno run -A lib/ml/kernels/build_simd.ts",
+    );
   },
 });

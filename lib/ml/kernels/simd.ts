@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SIMD_WASM_BASE64 } from "./simd_wasm.ts";
+import { SIMD_WASM_BASE64, SIMD_WASM_SHARED_BASE64 } from "./simd_wasm.ts";
 
 /** The exported functions of `simd_kernels.c` (all arguments are int32; pointers are offsets). */
 export interface SimdKernels {
@@ -34,15 +34,25 @@ function decodeBase64(text: string): Uint8Array {
   return out;
 }
 
-let compiled: WebAssembly.Module | undefined;
+const compiled = new Map<boolean, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
-/** The helpers bound to `memory` (tfjs-backend-wasm's), instantiated once per memory. */
+/**
+ * The helpers bound to `memory` (tfjs-backend-wasm's; shared in its threaded build), instantiated
+ * once per memory.
+ */
 export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(decodeBase64(SIMD_WASM_BASE64) as BufferSource);
-    const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    let module = compiled.get(shared);
+    if (module === undefined) {
+      const text = shared ? SIMD_WASM_SHARED_BASE64 : SIMD_WASM_BASE64;
+      module = new WebAssembly.Module(decodeBase64(text) as BufferSource);
+      compiled.set(shared, module);
+    }
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
     instances.set(memory, kernels);
   }

@@ -16,7 +16,11 @@ import { type SimdKernels, simdKernels } from "./simd.ts";
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
 export interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array; asm?: { memory?: WebAssembly.Memory } };
+  wasm: {
+    HEAPU8: Uint8Array;
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+  };
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -48,7 +52,8 @@ export function offsetOf(backend: WasmBackend, info: TensorInfo): number {
 
 /** The SIMD helpers (`simd_kernels.c`) running on this backend's memory. */
 export function simd(backend: WasmBackend): SimdKernels {
-  const memory = backend.wasm.asm?.memory;
+  // The single-threaded build exports its memory; the threaded one creates it in JS.
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new TypeError("lib/ml/kernels: the tfjs wasm module does not export its memory");
   }
