@@ -5,8 +5,8 @@
  * Deps, in order: the train split file and the test split file (or one folder holding
  * `train.bin` and `test.bin`). Outs, in order: the weights file and the metrics JSON (or one
  * folder, filled with `model.weights` and `metrics.json`). Params: `target.*`, see
- * `lib/ml/params.ts` (model, epochs, batch, lr, seed, validation_split, patience, train_size,
- * test_size).
+ * `lib/ml/params.ts` (model, epochs, batch, lr, lr_decay, seed, validation_split, patience,
+ * train_size, test_size).
  *
  * The metrics hold `test_accuracy`, `per_class_accuracy`, `epochs` and, under `timing`, the
  * wall-clock seconds (the only part that differs between two runs of the same key).
@@ -79,6 +79,7 @@ export async function run(ctx: StageContext): Promise<void> {
       {
         epochs: config.epochs,
         batchSize: config.batchSize,
+        lrDecay: config.lrDecay,
         validationSplit: config.validationSplit,
         patience: config.patience ?? undefined,
         onBatch: (done, total) => ctx.progress(done, total),

@@ -88,6 +88,11 @@ function checkFitOptions(o: FitOptions): void {
       `Invalid validation split: expected a number in [0, 1), got ${o.validationSplit}`,
     );
   }
+  if (o.lrDecay !== undefined && !(o.lrDecay > 0 && o.lrDecay <= 1)) {
+    throw new RangeError(
+      `Invalid learning-rate decay: expected a number in (0, 1], got ${o.lrDecay}`,
+    );
+  }
   if (o.patience !== undefined && !(Number.isInteger(o.patience) && o.patience >= 0)) {
     throw new RangeError(`Invalid patience: expected a non-negative integer, got ${o.patience}`);
   }
@@ -194,7 +199,11 @@ export function createClassifier(
     let bestWeights: NamedTensor[] | null = null;
     let stoppedEarly = false;
     let done = 0;
+    const setRate = (rate: number) => {
+      (optimizer as unknown as { learningRate: number }).learningRate = rate;
+    };
     for (let epoch = 0; epoch < o.epochs; epoch++) {
+      setRate(learningRate * Math.pow(o.lrDecay ?? 1, epoch));
       const order = o.shuffle === false ? trainIdx : shuffleRng.shuffle<number, Int32Array>(
         trainIdx.slice(),
       );
@@ -244,6 +253,7 @@ export function createClassifier(
         break;
       }
     }
+    setRate(learningRate);
     const last = epochs.length - 1;
     const restored = restoreBest && bestWeights !== null && best !== last;
     if (restored) net.setWeights(bestWeights!);

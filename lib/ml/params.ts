@@ -3,7 +3,8 @@
  * that trains a classifier) reads the same keys with the same defaults and error messages.
  *
  * Keys under a prefix `P` (e.g. `target`): `P.model` (`"lenet"` or a spec object), `P.epochs`
- * (10), `P.batch` (64), `P.lr` (0.001), `P.seed` (0), `P.validation_split` (0: none),
+ * (10), `P.batch` (64), `P.lr` (0.001), `P.lr_decay` (1: constant), `P.seed` (0),
+ * `P.validation_split` (0: none),
  * `P.patience` (null: no early stopping), `P.train_size` (0: all), `P.test_size` (0: all).
  *
  * @module
@@ -22,6 +23,8 @@ export interface TrainConfig {
   readonly batchSize: number;
   /** RMSProp learning rate. */
   readonly learningRate: number;
+  /** Per-epoch learning-rate factor (1: constant). */
+  readonly lrDecay: number;
   /** Seed of initialisation and shuffling. */
   readonly seed: number;
   /** Held-out fraction for validation and early stopping (0: none). */
@@ -40,6 +43,7 @@ export const TRAIN_DEFAULTS: Readonly<Record<string, ParamValue>> = {
   epochs: 10,
   batch: 64,
   lr: 0.001,
+  lr_decay: 1,
   seed: 0,
   validation_split: 0,
   patience: null,
@@ -61,6 +65,10 @@ const CHECKS: Record<string, Check> = {
     typeof v === "number" && v > 0 && Number.isFinite(v)
       ? null
       : `expected a positive number, got ${JSON.stringify(v)}`,
+  lr_decay: (v) =>
+    typeof v === "number" && v > 0 && v <= 1
+      ? null
+      : `expected a number in (0, 1], got ${JSON.stringify(v)}`,
   seed: intAtLeast(0),
   validation_split: (v) =>
     typeof v === "number" && v >= 0 && v < 1
@@ -123,6 +131,7 @@ export function parseTrainConfig(
     epochs: n("epochs"),
     batchSize: n("batch"),
     learningRate: n("lr"),
+    lrDecay: n("lr_decay"),
     seed: n("seed"),
     validationSplit: n("validation_split"),
     patience: get(params, `${prefix}.patience`, "patience") as number | null,

@@ -65,6 +65,12 @@ export interface FitOptions {
   readonly epochs: number;
   /** Mini-batch size (default 64). */
   readonly batchSize?: number;
+  /**
+   * Multiplies the learning rate by this factor after every epoch of this call (default 1: a
+   * constant rate); epoch `e` trains at `learningRate * lrDecay^e`. Damps the epoch-to-epoch
+   * swing of test accuracy that a constant RMSProp rate leaves.
+   */
+  readonly lrDecay?: number;
   /** Shuffle each epoch with the classifier's seeded stream (default true). */
   readonly shuffle?: boolean;
   /** Explicit validation data; takes precedence over `validationSplit`. */

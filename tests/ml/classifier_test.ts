@@ -184,6 +184,37 @@ Deno.test("classifier: tensor count stays flat over a 20-epoch training; dispose
   assert.equal(tf.memory().numTensors, before);
 });
 
+Deno.test("classifier: lrDecay shrinks later epochs' steps; the rate resets for the next fit", async () => {
+  const { x, y } = toyData(64, 18);
+  const maxDiff = (a: Float32Array, b: Float32Array) =>
+    a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+  const flat = (m: ReturnType<typeof createClassifier>) =>
+    Float32Array.from(m.getWeights().flatMap((w) => [...w.data]));
+  const run = async (epochs: number, lrDecay: number) => {
+    const model = createClassifier(TINY, { seed: 19 });
+    try {
+      await model.fit(x, y, { epochs, batchSize: 16, lrDecay });
+      return flat(model);
+    } finally {
+      model.dispose();
+    }
+  };
+  const one = await run(1, 1e-9);
+  assert.ok(maxDiff(one, await run(2, 1e-9)) < 1e-6);
+  assert.ok(maxDiff(one, await run(2, 1)) > 1e-3);
+  // A second fit starts again at the full rate.
+  const model = createClassifier(TINY, { seed: 19 });
+  try {
+    await model.fit(x, y, { epochs: 1, batchSize: 16, lrDecay: 1e-9 });
+    const before = flat(model);
+    await model.fit(x, y, { epochs: 1, batchSize: 16, lrDecay: 1e-9 });
+    assert.ok(maxDiff(before, flat(model)) > 1e-3);
+    await assert.rejects(() => model.fit(x, y, { epochs: 1, lrDecay: 0 }), /decay/);
+  } finally {
+    model.dispose();
+  }
+});
+
 Deno.test("classifier: bad inputs are refused with clear errors", async () => {
   const model = createClassifier(TINY, { seed: 1 });
   try {

@@ -45,10 +45,13 @@ Deno.test("parseTrainConfig: defaults and validation issues by dotted key", () =
   assert.equal(c.batchSize, 64);
   assert.equal(c.learningRate, 0.001);
   assert.equal(c.patience, null);
+  assert.equal(c.lrDecay, 1);
   assert.deepEqual(
-    trainConfigIssues({ "target.batch": 0, "target.lr": -1, "target.model": "x" }, "target")
-      .map((i) => i.param),
-    ["target.batch", "target.lr", "target.model"],
+    trainConfigIssues(
+      { "target.batch": 0, "target.lr": -1, "target.lr_decay": 1.5, "target.model": "x" },
+      "target",
+    ).map((i) => i.param),
+    ["target.batch", "target.lr", "target.lr_decay", "target.model"],
   );
   assert.throws(
     () => parseTrainConfig({ "t.epochs": 1.5 }, "t"),
