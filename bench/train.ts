@@ -9,74 +9,20 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs-core";
+import os from "node:os";
 import { parseArgs } from "node:util";
-import { initBackend } from "../lib/ml/backend.ts";
+import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 
 /** Training batch size of the benchmark. */
 export const TRAIN_BATCH = 64;
 /** Inference batch size of the benchmark. */
 export const INFER_BATCH = 512;
+/** The benchmarked model, as `--json` names it. */
+export const MODEL =
+  "lenet: conv5x5x20-relu-maxpool2-conv5x5x50-relu-maxpool2-dense500-relu-dense10, rmsprop";
+
 /** Samples in the synthetic data set the benchmark cycles through. */
 export const DATA_SIZE = 2048;
-
-/** The default model's parameters, NHWC / [in, out] layouts as tfjs uses them. */
-export interface LeNet {
-  conv1: tf.Variable<tf.Rank.R4>;
-  bias1: tf.Variable<tf.Rank.R1>;
-  conv2: tf.Variable<tf.Rank.R4>;
-  bias2: tf.Variable<tf.Rank.R1>;
-  dense1: tf.Variable<tf.Rank.R2>;
-  bias3: tf.Variable<tf.Rank.R1>;
-  dense2: tf.Variable<tf.Rank.R2>;
-  bias4: tf.Variable<tf.Rank.R1>;
-}
-
-/** Glorot-uniform weights and zero biases, seeded. */
-export function makeLeNet(seed: number): LeNet {
-  const glorot = (shape: number[], fanIn: number, fanOut: number, s: number) => {
-    const limit = Math.sqrt(6 / (fanIn + fanOut));
-    return tf.randomUniform(shape, -limit, limit, "float32", seed * 16 + s);
-  };
-  return {
-    conv1: tf.variable(glorot([5, 5, 1, 20], 25, 500, 1) as tf.Tensor4D),
-    bias1: tf.variable(tf.zeros([20]) as tf.Tensor1D),
-    conv2: tf.variable(glorot([5, 5, 20, 50], 500, 1250, 2) as tf.Tensor4D),
-    bias2: tf.variable(tf.zeros([50]) as tf.Tensor1D),
-    dense1: tf.variable(glorot([800, 500], 800, 500, 3) as tf.Tensor2D),
-    bias3: tf.variable(tf.zeros([500]) as tf.Tensor1D),
-    dense2: tf.variable(glorot([500, 10], 500, 10, 4) as tf.Tensor2D),
-    bias4: tf.variable(tf.zeros([10]) as tf.Tensor1D),
-  };
-}
-
-/** Logits of the default model for NHWC images `x` [n, 28, 28, 1]. */
-export function forward(m: LeNet, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => {
-    let h: tf.Tensor4D = tf.relu(tf.add(tf.conv2d(x, m.conv1, 1, "valid"), m.bias1));
-    h = tf.maxPool(h, 2, 2, "valid");
-    h = tf.relu(tf.add(tf.conv2d(h, m.conv2, 1, "valid"), m.bias2));
-    h = tf.maxPool(h, 2, 2, "valid");
-    const flat = tf.reshape(h, [h.shape[0], 800]);
-    const d = tf.relu(tf.add(tf.matMul(flat, m.dense1), m.bias3));
-    return tf.add(tf.matMul(d, m.dense2), m.bias4);
-  });
-}
-
-/** One RMSProp step on a batch; returns nothing (the loss stays on the device). */
-export function trainStep(
-  m: LeNet,
-  optimizer: tf.Optimizer,
-  x: tf.Tensor4D,
-  labels: tf.Tensor2D,
-): void {
-  const cost = optimizer.minimize(
-    () => tf.losses.softmaxCrossEntropy(labels, forward(m, x)) as tf.Scalar,
-    false,
-    Object.values(m),
-  );
-  cost?.dispose();
-}
 
 /** Deterministic synthetic data: images in [0, 1) and one-hot labels. */
 export function makeData(n: number, seed: number): { x: Float32Array; y: Int32Array } {
@@ -108,34 +54,22 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * Times training and inference on the current tfjs backend for about `seconds` each, split in
+ * Times training (`fit`, batch 64) and inference (`predictProba`, batch 512) of the default model
+ * through Quarry's own classifier on the current tfjs backend, about `seconds` each, split in
  * `rounds` windows; returns the median window's rate (the machine is shared, so noisy).
  */
-export function measureTfjs(seconds: number, rounds = 3): Throughput {
+export async function measureTfjs(seconds: number, rounds = 3): Promise<Throughput> {
   const data = makeData(DATA_SIZE, 1);
-  const m = makeLeNet(1);
-  const optimizer = tf.train.rmsprop(0.001);
-  const xs = tf.tensor4d(data.x, [DATA_SIZE, 28, 28, 1]);
-  const ys = tf.oneHot(tf.tensor1d(data.y, "int32"), 10).toFloat() as tf.Tensor2D;
-  const batches = DATA_SIZE / TRAIN_BATCH;
-  const trainBatches = Array.from({ length: batches }, (_, i) => ({
-    x: tf.slice(xs, [i * TRAIN_BATCH, 0, 0, 0], [TRAIN_BATCH, 28, 28, 1]),
-    y: tf.slice(ys, [i * TRAIN_BATCH, 0], [TRAIN_BATCH, 10]),
-  }));
-  const inferBatches = Array.from(
-    { length: DATA_SIZE / INFER_BATCH },
-    (_, i) => tf.slice(xs, [i * INFER_BATCH, 0, 0, 0], [INFER_BATCH, 28, 28, 1]),
-  );
-  const timeLoop = (step: (i: number) => void, samples: number): number => {
-    for (let i = 0; i < 3; i++) step(i); // warm-up
+  const model = createClassifier(LENET, { seed: 1, predictBatchSize: INFER_BATCH });
+  const timeLoop = async (step: () => Promise<void>, samples: number): Promise<number> => {
+    await step(); // warm-up
     const rates: number[] = [];
-    let n = 0;
     for (let r = 0; r < rounds; r++) {
       let steps = 0;
       const start = performance.now();
       let elapsed = 0;
-      while (elapsed < (seconds * 1000) / rounds || steps < 3) {
-        step(n++);
+      while (elapsed < (seconds * 1000) / rounds || steps < 2) {
+        await step();
         steps++;
         elapsed = performance.now() - start;
       }
@@ -143,20 +77,18 @@ export function measureTfjs(seconds: number, rounds = 3): Throughput {
     }
     return median(rates);
   };
-  const train = timeLoop((i) => {
-    const b = trainBatches[i % batches]!;
-    trainStep(m, optimizer, b.x, b.y);
-    m.bias4.dataSync(); // wait for the step
-  }, TRAIN_BATCH);
-  const infer = timeLoop((i) => {
-    const logits = forward(m, inferBatches[i % inferBatches.length]!);
-    logits.dataSync();
-    logits.dispose();
-  }, INFER_BATCH);
-  for (const b of trainBatches) tf.dispose([b.x, b.y]);
-  tf.dispose([xs, ys, ...inferBatches, ...Object.values(m)]);
-  optimizer.dispose();
-  return { train, infer };
+  try {
+    const train = await timeLoop(async () => {
+      await model.fit(data.x, data.y, { epochs: 1, batchSize: TRAIN_BATCH });
+    }, DATA_SIZE);
+    const infer = await timeLoop(() => {
+      model.predictProba(data.x);
+      return Promise.resolve();
+    }, DATA_SIZE);
+    return { train, infer };
+  } finally {
+    model.dispose();
+  }
 }
 
 /** PyTorch's figures from `bench/torch_train.py`, or why there are none. */
@@ -238,8 +170,8 @@ export async function measureTorch(seconds: number, rounds = 3): Promise<TorchRe
 /** The `--json` object of issue 5 (samples/s, rounded; ratios to 3 decimals). */
 export interface BenchResult {
   model: string;
-  tfjs: { train: number; infer: number; threads: number; backend: string };
-  torch: { "1": Throughput; "2": Throughput; blas: string; version: string } | null;
+  tfjs: { train: number; infer: number; threads: number };
+  torch: { "1": Throughput; "2": Throughput; blas: string } | null;
   ratio: { train_vs_torch2: number; infer_vs_torch2: number } | null;
 }
 
@@ -269,7 +201,8 @@ export async function main(args: string[]): Promise<void> {
   }
   const threads = Number(values.threads);
   const backend = await initBackend({ threads });
-  const tfjs = measureTfjs(seconds, rounds);
+  const load = os.loadavg()[0]!;
+  const tfjs = await measureTfjs(seconds, rounds);
   let torch: TorchResult | null = null;
   let skipped = "";
   if (values["vs-torch"]) {
@@ -277,13 +210,12 @@ export async function main(args: string[]): Promise<void> {
     else skipped = `PyTorch: skipped (${PYTHON} cannot import torch)`;
   }
   const result: BenchResult = {
-    model: "lenet5: conv5x5x20-pool2-conv5x5x50-pool2-dense500-dense10, rmsprop",
-    tfjs: { train: round(tfjs.train), infer: round(tfjs.infer), threads, backend },
+    model: MODEL,
+    tfjs: { train: round(tfjs.train), infer: round(tfjs.infer), threads },
     torch: torch === null ? null : {
       "1": { train: round(torch["1"].train), infer: round(torch["1"].infer) },
       "2": { train: round(torch["2"].train), infer: round(torch["2"].infer) },
       blas: torch.blas,
-      version: torch.version,
     },
     ratio: torch === null ? null : {
       train_vs_torch2: round3(tfjs.train / torch["2"].train),
@@ -299,6 +231,11 @@ export async function main(args: string[]): Promise<void> {
       String(round(t.infer)).padStart(7)
     }`;
   console.log(`model: ${result.model}; train batch ${TRAIN_BATCH}, infer batch ${INFER_BATCH}`);
+  console.log(
+    `machine: ${os.cpus().length} logical cores, load average ${
+      load.toFixed(2)
+    } at start (a shared machine gives noisy figures); median of ${rounds} windows`,
+  );
   console.log(`${"engine".padEnd(34)} ${"train/s".padStart(7)} ${"infer/s".padStart(7)}`);
   console.log(line(`tfjs ${backend} (${threads} thread${threads > 1 ? "s" : ""})`, tfjs));
   if (torch !== null && result.ratio !== null) {
@@ -307,6 +244,11 @@ export async function main(args: string[]): Promise<void> {
     console.log(`PyTorch BLAS: ${torch.blas}`);
     console.log(
       `ratio tfjs / PyTorch 2 threads: train ${result.ratio.train_vs_torch2}, infer ${result.ratio.infer_vs_torch2}`,
+    );
+    console.log(
+      `ratio tfjs / PyTorch 1 thread: train ${round3(tfjs.train / torch["1"].train)}, infer ${
+        round3(tfjs.infer / torch["1"].infer)
+      }`,
     );
   } else if (skipped) {
     console.log(skipped);
