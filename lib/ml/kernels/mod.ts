@@ -1,7 +1,12 @@
 /**
- * Kernels we add to (or replace in) the tfjs `wasm` backend so that training runs there:
+ * Kernels we add to (or replace in) the tfjs `wasm` backend so that training runs there, fast:
  * tfjs-backend-wasm has no `Conv2DBackpropFilter`, and several of its gradient kernels are scalar
- * loops. Each is checked against the `cpu` backend in `tests/ml/kernels_test.ts`.
+ * loops. `Conv2DBackpropFilter` and `Conv2DBackpropInput` become one untransposed XNNPACK matMul
+ * each plus a SIMD im2col / col2im (`simd_kernels.c`); `BatchMatMul` keeps transposed products on
+ * XNNPACK; `MaxPoolGrad` and leading-axes `Sum` are single SIMD passes. Replaced kernels still
+ * delegate the cases they do not cover to the stock ones. Each is checked against the `cpu`
+ * backend in `tests/ml/kernels_test.ts`; `wasm_threads.ts` makes tfjs's threaded build start in
+ * Deno.
  *
  * @module
  */

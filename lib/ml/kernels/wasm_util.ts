@@ -1,6 +1,6 @@
 /**
- * Helpers for kernels that run on the tfjs `wasm` backend: typed views of tensors in the wasm
- * heap, output allocation, and calls into the backend's own (XNNPACK) kernels.
+ * Helpers for kernels that run on the tfjs `wasm` backend: tensor offsets in the wasm heap, the
+ * SIMD helper module on that heap, and calls into the backend's own (XNNPACK) kernels.
  *
  * @module
  */
@@ -25,20 +25,6 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   incRef(dataId: object): void;
-}
-
-/**
- * A Float32Array view of a float32 tensor in the wasm heap. Views go stale when the heap grows,
- * so take them after every allocation and never keep them across kernel calls.
- */
-export function f32View(backend: WasmBackend, info: TensorInfo): Float32Array {
-  const data = backend.dataIdMap.get(info.dataId);
-  if (data === undefined) {
-    throw new TypeError("lib/ml/kernels: tensor is not on the wasm backend");
-  }
-  let size = 1;
-  for (const d of info.shape) size *= d;
-  return new Float32Array(backend.wasm.HEAPU8.buffer, data.memoryOffset, size);
 }
 
 /** Byte offset of a tensor's data in the wasm heap. */
