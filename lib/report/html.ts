@@ -8,7 +8,7 @@
 
 import { distinct, learningCurve, seedingCurve, stopCurve, type Summary } from "./aggregate.ts";
 import type { ClaimResult } from "./claims.ts";
-import { commonQueries } from "./claims.ts";
+import { commonQueries, DEFAULT_THRESHOLDS } from "./claims.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
 import type { Results, TargetResult } from "./results.ts";
@@ -304,18 +304,21 @@ function tablesSection(input: ReportInput): string {
 }
 
 function rulesSection(): string {
+  const a = DEFAULT_THRESHOLDS.accuracy;
+  const q = DEFAULT_THRESHOLDS.queries;
   return `<section id="rules"><h2>Verdict rules</h2>
 <p>Each claim is a set of comparisons between configurations, paired by repeat (repeats with the
 same index share their random seed). For the per-repeat differences d (mean m, standard deviation
 s, n repeats, se = s/√n):</p>
 <ul>
-<li><strong>A beats B</strong>: with n ≥ 2, <em>holds</em> when m − 2·se &gt; 0 and m ≥ 0.2 pp;
-<em>does not hold</em> when m + 2·se &lt; 0.2 pp; otherwise <em>inconclusive</em>. With one repeat:
-<em>holds</em> when d ≥ 2 pp, <em>does not hold</em> when d ≤ −2 pp, otherwise
-<em>inconclusive</em>. For queries the thresholds are 1 and 1,000 queries.</li>
-<li><strong>A is close to B</strong> (within δ = 1 pp, or 2 pp where stated): with n ≥ 2,
-<em>holds</em> when |m| + 2·se ≤ δ, <em>does not hold</em> when |m| − 2·se &gt; δ; with one repeat
-only a gap of at least max(δ, 2 pp) decides (<em>does not hold</em>).</li>
+<li><strong>A beats B</strong>: with n ≥ 2, <em>holds</em> when m − 2·se &gt; 0 and
+m ≥ ${a.minEffect} pp; <em>does not hold</em> when m + 2·se &lt; ${a.minEffect} pp; otherwise
+<em>inconclusive</em>. With one repeat there is no spread: <em>holds</em> when
+d ≥ ${a.largeEffect} pp, <em>does not hold</em> when d ≤ −${a.largeEffect} pp, otherwise
+<em>inconclusive</em>. For queries the thresholds are ${q.minEffect} and ${q.largeEffect} queries.</li>
+<li><strong>A is close to B</strong> (within δ = ${a.closeWithin} pp, or 2 pp where stated): with
+n ≥ 2, <em>holds</em> when |m| + 2·se ≤ δ, <em>does not hold</em> when |m| − 2·se &gt; δ; with one
+repeat only a gap of at least max(δ, ${a.largeEffect} pp) decides (<em>does not hold</em>).</li>
 <li>A claim <em>holds</em> when all its comparisons hold, <em>does not hold</em> when any does not,
 and is otherwise <em>inconclusive</em>; a missing series makes it inconclusive. The effect shown is
 that of the deciding (weakest) comparison.</li>

@@ -20,11 +20,11 @@ Deno.test("judgeGreater() holds, does not hold or is inconclusive by the documen
   // Noisy: the interval straddles zero.
   equal(judgeGreater([2, -1.5, 1], T).verdict, "inconclusive");
   // One repeat: only a large effect decides.
-  equal(judgeGreater([2.5], T).verdict, "holds");
-  equal(judgeGreater([1.9], T).verdict, "inconclusive");
-  equal(judgeGreater([-2.5], T).verdict, "does not hold");
+  equal(judgeGreater([5.5], T).verdict, "holds");
+  equal(judgeGreater([4.9], T).verdict, "inconclusive");
+  equal(judgeGreater([-5.5], T).verdict, "does not hold");
   deepEqual(judgeGreater([], T), { verdict: "inconclusive", effect: null, spread: null, n: 0 });
-  equal(judgeGreater([2.5], T).spread, null);
+  equal(judgeGreater([5.5], T).spread, null);
 });
 
 Deno.test("judgeClose() needs repeats to say two things are equal", () => {
@@ -32,7 +32,8 @@ Deno.test("judgeClose() needs repeats to say two things are equal", () => {
   equal(judgeClose([3, 3.2, 2.9], T).verdict, "does not hold");
   equal(judgeClose([0.5, 2.5], T).verdict, "inconclusive");
   equal(judgeClose([0.1], T).verdict, "inconclusive");
-  equal(judgeClose([-2.5], T).verdict, "does not hold");
+  equal(judgeClose([-5.5], T).verdict, "does not hold");
+  equal(judgeClose([-2.5], T).verdict, "inconclusive");
 });
 
 function flat(acc: number, queries: number[]): TraceRow[] {
