@@ -16,6 +16,8 @@ export type VlSpec = Record<string, unknown>;
 const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 const PANEL_WIDTH = 300;
 const PANEL_HEIGHT = 220;
+/** Accuracy and agreement as percentages, trailing zeros trimmed (95%, 95.5%). */
+const PCT_AXIS = { format: ".1~%" };
 const METRIC_TITLES = { accuracy: "Test accuracy", agreement: "Agreement with target" } as const;
 
 /** Rounds to 6 decimals so float noise never reaches the SVG bytes. */
@@ -99,7 +101,13 @@ export function curveSpec(points: readonly CurvePoint[], options: CurveSpecOptio
           mark: { type: "area", opacity: 0.18 },
           encoding: {
             x,
-            y: { field: "min", type: "quantitative", title: null, scale: { zero: false } },
+            y: {
+              field: "min",
+              type: "quantitative",
+              title: null,
+              scale: { zero: false },
+              axis: PCT_AXIS,
+            },
             y2: { field: "max" },
             color,
           },
@@ -108,7 +116,13 @@ export function curveSpec(points: readonly CurvePoint[], options: CurveSpecOptio
           mark: { type: "line", point: true, strokeWidth: 1.6 },
           encoding: {
             x,
-            y: { field: "mean", type: "quantitative", title: null, scale: { zero: false } },
+            y: {
+              field: "mean",
+              type: "quantitative",
+              title: null,
+              scale: { zero: false },
+              axis: PCT_AXIS,
+            },
             color,
           },
         },
@@ -172,7 +186,13 @@ export function stopSpec(
     title: "Queries at stop",
     scale: { zero: false },
   };
-  const y = { field: "value", type: "quantitative", title: null, scale: { zero: false } };
+  const y = {
+    field: "value",
+    type: "quantitative",
+    title: null,
+    scale: { zero: false },
+    axis: PCT_AXIS,
+  };
   const isMean = { filter: "datum.kind === 'mean'" };
   return {
     $schema: SCHEMA,
