@@ -19,6 +19,7 @@ Deno.test("the SIMD module imports only a memory and exports the kernels", () =>
   assert.deepEqual(exports, [
     "col2im",
     "conv1_filter_grad",
+    "conv1_forward",
     "im2col_t",
     "max_pool_grad",
     "pad_nhwc",

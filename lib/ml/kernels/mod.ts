@@ -3,7 +3,8 @@
  * tfjs-backend-wasm has no `Conv2DBackpropFilter`, and several of its gradient kernels are scalar
  * loops. `Conv2DBackpropFilter` and `Conv2DBackpropInput` become one untransposed XNNPACK matMul
  * each plus a SIMD im2col / col2im (`simd_kernels.c`); `BatchMatMul` keeps transposed products on
- * XNNPACK; `MaxPoolGrad` and leading-axes `Sum` are single SIMD passes. Replaced kernels still
+ * XNNPACK; `MaxPoolGrad` and leading-axes `Sum` are single SIMD passes; one-channel `Conv2D` and
+ * `FusedConv2D` (the first layer) are SIMD over output channels. Replaced kernels still
  * delegate the cases they do not cover to the stock ones. Each is checked against the `cpu`
  * backend in `tests/ml/kernels_test.ts`; `wasm_threads.ts` makes tfjs's threaded build start in
  * Deno.
@@ -18,6 +19,7 @@ import {
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
 import { batchMatMulConfig } from "./batch_mat_mul.ts";
+import { conv2DConfig, fusedConv2DConfig } from "./conv2d.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
@@ -27,6 +29,8 @@ import { rememberStockKernel } from "./wasm_util.ts";
 /** Every kernel config this folder provides, for the `wasm` backend. */
 export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
+  conv2DConfig,
+  fusedConv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,

@@ -13,6 +13,7 @@ export interface SimdKernels {
   im2col_t(...args: number[]): void;
   col2im(...args: number[]): void;
   conv1_filter_grad(...args: number[]): void;
+  conv1_forward(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
   sum_rows(...args: number[]): void;
 }

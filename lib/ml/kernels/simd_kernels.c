@@ -333,3 +333,103 @@ void conv1_filter_grad(const float* xp, const float* dy, float* dw, int N, int H
     }
   }
 }
+
+/*
+ * Forward convolution of a one-channel input (the first layer on grey images), where XNNPACK's
+ * direct convolution is slow: out [N, OH, OW, Cout] = act(bias + sum over taps of
+ * xp[n, oh*sh + kh, ow*sw + kw] * w[kh, kw, co]), xp [N, Hp, Wp] padded, Cout a multiple of 4,
+ * bias null (0) or [Cout], relu if `relu`. Eight (then four, then one) output pixels share each filter load.
+ */
+EXPORT(conv1_forward)
+void conv1_forward(const float* xp, const float* w, const float* bias, float* out, int N, int Hp,
+                   int Wp, int KH, int KW, int OH, int OW, int sh, int sw, int Cout, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      const float* xrow = xp + (n * Hp + oh * sh) * Wp;
+      float* orow = out + ((n * OH + oh) * OW) * Cout;
+      for (int co = 0; co < Cout; co += 4) {
+        const v128_t b = bias ? wasm_v128_load(bias + co) : zero;
+        int ow = 0;
+        for (; ow + 8 <= OW; ow += 8) {
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+          const float* x0 = xrow + ow * sw;
+          for (int kh = 0; kh < KH; kh++, x0 += Wp) {
+            const float* wr = w + kh * KW * Cout + co;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t wv = wasm_v128_load(wr + kw * Cout);
+              const float* xk = x0 + kw;
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xk), wv));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xk + sw), wv));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 2 * sw), wv));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 3 * sw), wv));
+              a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 4 * sw), wv));
+              a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 5 * sw), wv));
+              a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 6 * sw), wv));
+              a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 7 * sw), wv));
+            }
+          }
+          if (relu) {
+            a0 = wasm_f32x4_max(a0, zero);
+            a1 = wasm_f32x4_max(a1, zero);
+            a2 = wasm_f32x4_max(a2, zero);
+            a3 = wasm_f32x4_max(a3, zero);
+            a4 = wasm_f32x4_max(a4, zero);
+            a5 = wasm_f32x4_max(a5, zero);
+            a6 = wasm_f32x4_max(a6, zero);
+            a7 = wasm_f32x4_max(a7, zero);
+          }
+          float* o = orow + ow * Cout + co;
+          wasm_v128_store(o, a0);
+          wasm_v128_store(o + Cout, a1);
+          wasm_v128_store(o + 2 * Cout, a2);
+          wasm_v128_store(o + 3 * Cout, a3);
+          wasm_v128_store(o + 4 * Cout, a4);
+          wasm_v128_store(o + 5 * Cout, a5);
+          wasm_v128_store(o + 6 * Cout, a6);
+          wasm_v128_store(o + 7 * Cout, a7);
+        }
+        for (; ow + 4 <= OW; ow += 4) {
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b;
+          const float* x0 = xrow + ow * sw;
+          for (int kh = 0; kh < KH; kh++, x0 += Wp) {
+            const float* wr = w + kh * KW * Cout + co;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t wv = wasm_v128_load(wr + kw * Cout);
+              const float* xk = x0 + kw;
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(xk), wv));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(xk + sw), wv));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 2 * sw), wv));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(xk + 3 * sw), wv));
+            }
+          }
+          if (relu) {
+            a0 = wasm_f32x4_max(a0, zero);
+            a1 = wasm_f32x4_max(a1, zero);
+            a2 = wasm_f32x4_max(a2, zero);
+            a3 = wasm_f32x4_max(a3, zero);
+          }
+          float* o = orow + ow * Cout + co;
+          wasm_v128_store(o, a0);
+          wasm_v128_store(o + Cout, a1);
+          wasm_v128_store(o + 2 * Cout, a2);
+          wasm_v128_store(o + 3 * Cout, a3);
+        }
+        for (; ow < OW; ow++) {
+          v128_t a0 = b;
+          const float* x0 = xrow + ow * sw;
+          for (int kh = 0; kh < KH; kh++) {
+            const float* wr = w + kh * KW * Cout + co;
+            for (int kw = 0; kw < KW; kw++) {
+              a0 = wasm_f32x4_add(
+                  a0, wasm_f32x4_mul(wasm_v128_load32_splat(x0 + kw), wasm_v128_load(wr + kw * Cout)));
+            }
+            x0 += Wp;
+          }
+          if (relu) a0 = wasm_f32x4_max(a0, zero);
+          wasm_v128_store(orow + ow * Cout + co, a0);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * `Conv2D` and `FusedConv2D` for the wasm backend when the input has one channel (the first layer
+ * on grey images): XNNPACK's direct convolution reaches a third of its usual speed there, so
+ * `simd_kernels.c` `conv1_forward` computes it with SIMD over output channels, bias and relu
+ * fused. Every other case goes to the stock (XNNPACK) kernel.
+ *
+ * @module
+ */
+
+import {
+  backend_util,
+  Conv2D,
+  type Conv2DAttrs,
+  FusedConv2D,
+  type FusedConv2DAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from "@tensorflow/tfjs-core";
+import { offsetOf, release, runWasmKernel, simd, type WasmBackend } from "./wasm_util.ts";
+
+/** The one-channel geometry, or null when the stock kernel must handle this convolution. */
+function oneChannelInfo(
+  x: TensorInfo,
+  filter: TensorInfo,
+  attrs: Conv2DAttrs,
+): backend_util.Conv2DInfo | null {
+  if (x.dtype !== "float32" || filter.dtype !== "float32" || x.shape.length !== 4) return null;
+  if (x.shape[3] !== 1 || (filter.shape[3] as number) % 4 !== 0) return null;
+  const dataFormat = backend_util.convertConv2DDataFormat(attrs.dataFormat);
+  if (dataFormat !== "channelsLast") return null;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    dataFormat,
+  );
+  return info.dilationHeight === 1 && info.dilationWidth === 1 ? info : null;
+}
+
+function oneChannelConv(
+  backend: WasmBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+  info: backend_util.Conv2DInfo,
+): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, outHeight, outWidth } = info;
+  const { top, left } = info.padInfo;
+  const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
+  const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
+  const kernels = simd(backend);
+  let source = x;
+  if (hp !== h || wp !== w || top !== 0 || left !== 0) {
+    source = backend.makeOutput([n, hp, wp, 1], "float32");
+    kernels.pad_nhwc(
+      offsetOf(backend, x),
+      offsetOf(backend, source),
+      n,
+      h,
+      w,
+      1,
+      top,
+      left,
+      hp,
+      wp,
+    );
+  }
+  const out = backend.makeOutput(info.outShape, "float32");
+  kernels.conv1_forward(
+    offsetOf(backend, source),
+    offsetOf(backend, filter),
+    bias === undefined ? 0 : offsetOf(backend, bias),
+    offsetOf(backend, out),
+    n,
+    hp,
+    wp,
+    info.filterHeight,
+    info.filterWidth,
+    outHeight,
+    outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.outChannels,
+    relu ? 1 : 0,
+  );
+  if (source !== x) release(backend, source);
+  return out;
+}
+
+function conv2d(
+  args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: unknown },
+): TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, filter } = args.inputs;
+  const attrs = args.attrs as Conv2DAttrs;
+  const info = oneChannelInfo(x, filter, attrs);
+  if (info === null) return runWasmKernel(backend, Conv2D, { x, filter }, attrs as never);
+  return oneChannelConv(backend, x, filter, undefined, false, info);
+}
+
+function fusedConv2d(
+  args: {
+    inputs: {
+      x: TensorInfo;
+      filter: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
+    };
+    backend: unknown;
+    attrs: unknown;
+  },
+): TensorInfo {
+  const backend = args.backend as WasmBackend;
+  const { x, filter, bias } = args.inputs;
+  const attrs = args.attrs as FusedConv2DAttrs;
+  const info = oneChannelInfo(x, filter, attrs);
+  const simple = attrs.activation === "linear" || attrs.activation === "relu";
+  const biasOk = bias === undefined || bias === null ||
+    (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
+  if (info === null || !simple || !biasOk) {
+    return runWasmKernel(backend, FusedConv2D, args.inputs as never, attrs as never);
+  }
+  return oneChannelConv(backend, x, filter, bias ?? undefined, attrs.activation === "relu", info);
+}
+
+/** Kernel config: `Conv2D` on `wasm`, replacing the stock one (which it calls for most cases). */
+export const conv2DConfig: KernelConfig = {
+  kernelName: Conv2D,
+  backendName: "wasm",
+  kernelFunc: conv2d as unknown as KernelFunc,
+};
+
+/** Kernel config: `FusedConv2D` on `wasm`, replacing the stock one (likewise). */
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: FusedConv2D,
+  backendName: "wasm",
+  kernelFunc: fusedConv2d as unknown as KernelFunc,
+};
