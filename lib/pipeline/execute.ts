@@ -13,6 +13,7 @@ import type { Graph, Instance } from "./graph.ts";
 import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
+import { differingOuts } from "./replication.ts";
 import { runSandboxed } from "./sandbox.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
@@ -262,16 +263,16 @@ export async function reproduce(
         removePath(dir);
         return finish(inst.name, "failed", t1, collected, result.log);
       }
-      if (!check) ws.cache.store(key, collected, dir);
       if (check) {
         const prev = prevEntries[inst.name];
         const outsNow = Object.fromEntries(
           Object.entries(collected.outs).map(([p, r]) => [p, r.hash]),
         );
-        if (!prev || JSON.stringify(sortObj(prev.outs)) !== JSON.stringify(sortObj(outsNow))) {
-          mismatched.add(inst.name);
-        }
+        const now = { outs: outsNow, metrics: collected.metrics };
+        if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
       }
+      // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
+      if (!mismatched.has(inst.name)) ws.cache.store(key, collected, dir);
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);
@@ -333,10 +334,6 @@ function refreshed(
     packages: code.packages,
     outs: prev.outs,
   };
-}
-
-function sortObj(o: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function sameOutSet(run: RunEntry, inst: Instance): boolean {
