@@ -99,6 +99,25 @@ export function renderReport(input: ReportInput): string {
   ].join("\n");
 }
 
+/** The thesis's grid: five repeats of each run, up to 20,000 queries. */
+const THESIS_REPEATS = 5;
+const THESIS_QUERIES = 20000;
+
+/**
+ * Says at what scale the verdicts were reached when it is smaller than the thesis's grid: a
+ * verdict from one repeat at 1,000 queries says what that run shows, not what the paper grid would.
+ */
+export function scaleNote(results: Results): string {
+  const repeats = new Set(results.runs.map((r) => r.repeat)).size;
+  const queries = Math.max(0, ...results.runs.flatMap((r) => r.trace.map((t) => t.queries)));
+  if (repeats >= THESIS_REPEATS && queries >= THESIS_QUERIES) return "";
+  return `<p class="scale"><strong>Reduced scale:</strong> ${repeats} repeat${
+    repeats === 1 ? "" : "s"
+  }, at most ${thousands(queries)} queries per run (the thesis: ${THESIS_REPEATS} repeats, up to ${
+    thousands(THESIS_QUERIES)
+  } queries). The verdicts say what these runs show; run <code>deno task repro --profile paper</code> for the thesis's grid.</p>`;
+}
+
 function header(input: ReportInput): string {
   const counts = { holds: 0, "does not hold": 0, inconclusive: 0 };
   for (const c of input.claims) counts[c.verdict]++;
@@ -107,6 +126,7 @@ function header(input: ReportInput): string {
 <p>Reproduction of Psathas (TU Delft 2022), <em>Decreasing Model Stealing Querying for Black Box
 Adversarial Attacks</em>: cluster seeding, selection strategies and an entropy stopping rule for
 ActiveThief on MNIST and Fashion-MNIST.${profile}</p>
+${scaleNote(input.results)}
 <p class="summary">Claims: <span class="v holds">${counts.holds} hold</span>
 <span class="v does-not-hold">${counts["does not hold"]} do not hold</span>
 <span class="v inconclusive">${counts.inconclusive} inconclusive</span></p>
