@@ -66,3 +66,13 @@ export async function reproJson(
 export function cleanup(dir: string): void {
   Deno.removeSync(dir, { recursive: true });
 }
+
+/** Whether a file or folder exists at `path`. */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

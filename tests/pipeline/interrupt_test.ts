@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { cleanup, cli, copyFixture } from "./_helpers.ts";
+import { cleanup, cli, copyFixture, exists } from "./_helpers.ts";
 import { acquireProcessLock, readLockFile } from "../../lib/pipeline/mod.ts";
 
 const CLI = fileURLToPath(new URL("../../lib/pipeline/cli.ts", import.meta.url));
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("Ctrl-C stops the children, leaves no partial out and an intact lock file", async () => {
   const dir = copyFixture("parallel");

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cleanup, cli, copyFixture, reproJson } from "./_helpers.ts";
+import { cleanup, cli, copyFixture, exists, reproJson } from "./_helpers.ts";
 import { readLockFile } from "../../lib/pipeline/mod.ts";
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("repro rejects undeclared writes and isolates failures", async () => {
   const dir = copyFixture("sandbox");
