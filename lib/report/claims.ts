@@ -252,34 +252,27 @@ export function evaluateClaims(results: Results, options: ClaimOptions = {}): Cl
     }
     return { by, budgets };
   };
-  const greater = (
+  // One paired comparison of two series over repeats: "a beats b" or "a is close to b".
+  const compare = (
     dataset: string,
     by: Map<string, ByRepeat>,
     a: string,
     b: string,
+    kind: "greater" | "close",
   ): Comparison => {
     const da = by.get(a), db = by.get(b);
     const diffs = da && db ? pairedDiffs(da, db) : [];
+    const op = kind === "greater" ? "−" : "≈";
     return {
-      label: `${datasetLabel(dataset)}, ${seriesLabel(a)} − ${seriesLabel(b)}`,
+      label: `${datasetLabel(dataset)}, ${seriesLabel(a)} ${op} ${seriesLabel(b)}`,
       unit: "pp",
-      ...judgeGreater(diffs, acc),
+      ...(kind === "greater" ? judgeGreater(diffs, acc) : judgeClose(diffs, acc)),
     };
   };
-  const close = (
-    dataset: string,
-    by: Map<string, ByRepeat>,
-    a: string,
-    b: string,
-  ): Comparison => {
-    const da = by.get(a), db = by.get(b);
-    const diffs = da && db ? pairedDiffs(da, db) : [];
-    return {
-      label: `${datasetLabel(dataset)}, ${seriesLabel(a)} ≈ ${seriesLabel(b)}`,
-      unit: "pp",
-      ...judgeClose(diffs, acc),
-    };
-  };
+  const greater = (dataset: string, by: Map<string, ByRepeat>, a: string, b: string) =>
+    compare(dataset, by, a, b, "greater");
+  const close = (dataset: string, by: Map<string, ByRepeat>, a: string, b: string) =>
+    compare(dataset, by, a, b, "close");
   const claims: ClaimResult[] = [];
   const strategyNote = (budgets: Map<string, readonly number[]>) => {
     const parts = [...budgets].map(([d, b]) =>

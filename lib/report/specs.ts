@@ -81,56 +81,37 @@ export function curveSpec(points: readonly CurvePoint[], options: CurveSpecOptio
     scale: { zero: false },
     ...(xs.length > 0 && xs.length <= 12 ? { axis: { values: xs } } : {}),
   };
-  return {
-    $schema: SCHEMA,
-    title: options.title,
-    data: { values },
-    facet: {
-      column: {
-        field: "panel",
-        type: "nominal",
-        title: null,
-        sort: [METRIC_TITLES.accuracy, METRIC_TITLES.agreement],
+  return twoPanels(options.title, values, [
+    {
+      mark: { type: "area", opacity: 0.18 },
+      encoding: {
+        x,
+        y: {
+          field: "min",
+          type: "quantitative",
+          title: null,
+          scale: { zero: false },
+          axis: PCT_AXIS,
+        },
+        y2: { field: "max" },
+        color,
       },
     },
-    spec: {
-      width: PANEL_WIDTH,
-      height: PANEL_HEIGHT,
-      layer: [
-        {
-          mark: { type: "area", opacity: 0.18 },
-          encoding: {
-            x,
-            y: {
-              field: "min",
-              type: "quantitative",
-              title: null,
-              scale: { zero: false },
-              axis: PCT_AXIS,
-            },
-            y2: { field: "max" },
-            color,
-          },
+    {
+      mark: { type: "line", point: true, strokeWidth: 1.6 },
+      encoding: {
+        x,
+        y: {
+          field: "mean",
+          type: "quantitative",
+          title: null,
+          scale: { zero: false },
+          axis: PCT_AXIS,
         },
-        {
-          mark: { type: "line", point: true, strokeWidth: 1.6 },
-          encoding: {
-            x,
-            y: {
-              field: "mean",
-              type: "quantitative",
-              title: null,
-              scale: { zero: false },
-              axis: PCT_AXIS,
-            },
-            color,
-          },
-        },
-      ],
+        color,
+      },
     },
-    resolve: { scale: { y: "independent" } },
-    config: CONFIG,
-  };
+  ]);
 }
 
 /**
@@ -194,9 +175,38 @@ export function stopSpec(
     axis: PCT_AXIS,
   };
   const isMean = { filter: "datum.kind === 'mean'" };
+  return twoPanels(options.title, values, [
+    {
+      transform: [{ filter: "datum.kind === 'repeat'" }],
+      mark: { type: "point", opacity: 0.6, size: 30 },
+      encoding: { x, y, color },
+    },
+    {
+      transform: [isMean],
+      mark: { type: "rule" },
+      encoding: { x: { ...x, field: "qmin" }, x2: { field: "qmax" }, y, color },
+    },
+    {
+      transform: [isMean],
+      mark: { type: "rule" },
+      encoding: { x, y: { ...y, field: "vmin" }, y2: { field: "vmax" }, color },
+    },
+    {
+      transform: [isMean],
+      mark: { type: "point", filled: true, size: 110, shape: "diamond" },
+      encoding: { x, y, color },
+    },
+  ]);
+}
+
+/**
+ * The frame both figure kinds share: accuracy and agreement side by side (one facet column per
+ * metric), each panel with its own y scale, the given layers drawn in each.
+ */
+function twoPanels(title: string, values: unknown[], layer: unknown[]): Record<string, unknown> {
   return {
     $schema: SCHEMA,
-    title: options.title,
+    title,
     data: { values },
     facet: {
       column: {
@@ -206,32 +216,7 @@ export function stopSpec(
         sort: [METRIC_TITLES.accuracy, METRIC_TITLES.agreement],
       },
     },
-    spec: {
-      width: PANEL_WIDTH,
-      height: PANEL_HEIGHT,
-      layer: [
-        {
-          transform: [{ filter: "datum.kind === 'repeat'" }],
-          mark: { type: "point", opacity: 0.6, size: 30 },
-          encoding: { x, y, color },
-        },
-        {
-          transform: [isMean],
-          mark: { type: "rule" },
-          encoding: { x: { ...x, field: "qmin" }, x2: { field: "qmax" }, y, color },
-        },
-        {
-          transform: [isMean],
-          mark: { type: "rule" },
-          encoding: { x, y: { ...y, field: "vmin" }, y2: { field: "vmax" }, color },
-        },
-        {
-          transform: [isMean],
-          mark: { type: "point", filled: true, size: 110, shape: "diamond" },
-          encoding: { x, y, color },
-        },
-      ],
-    },
+    spec: { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
     resolve: { scale: { y: "independent" } },
     config: CONFIG,
   };
