@@ -26,6 +26,7 @@ import {
   type Targets,
 } from "./train.ts";
 import { decodeWeights, encodeWeights } from "./weights.ts";
+import { RMSProp } from "./rmsprop.ts";
 
 /** RMSProp settings (Keras defaults). */
 export interface OptimizerOptions {
@@ -134,7 +135,7 @@ export function createClassifier(
   const pixels = height * width * channels;
   const classes = spec.classes;
   const makeOptimizer = () =>
-    tf.train.rmsprop(learningRate, opt.rho ?? 0.9, 0, opt.epsilon ?? 1e-7);
+    new RMSProp({ learningRate, decay: opt.rho ?? 0.9, epsilon: opt.epsilon ?? 1e-7 });
 
   const net: Network = createNetwork(spec, seed);
   let optimizer = makeOptimizer();
@@ -199,11 +200,8 @@ export function createClassifier(
     let bestWeights: NamedTensor[] | null = null;
     let stoppedEarly = false;
     let done = 0;
-    const setRate = (rate: number) => {
-      (optimizer as unknown as { learningRate: number }).learningRate = rate;
-    };
     for (let epoch = 0; epoch < o.epochs; epoch++) {
-      setRate(learningRate * Math.pow(o.lrDecay ?? 1, epoch));
+      optimizer.learningRate = learningRate * Math.pow(o.lrDecay ?? 1, epoch);
       const order = o.shuffle === false ? trainIdx : shuffleRng.shuffle<number, Int32Array>(
         trainIdx.slice(),
       );
@@ -253,7 +251,7 @@ export function createClassifier(
         break;
       }
     }
-    setRate(learningRate);
+    optimizer.learningRate = learningRate;
     const last = epochs.length - 1;
     const restored = restoreBest && bestWeights !== null && best !== last;
     if (restored) net.setWeights(bestWeights!);

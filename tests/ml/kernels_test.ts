@@ -256,3 +256,19 @@ Deno.test("conv2d gradients on wasm equal cpu (end to end)", async () => {
     assert.ok(error <= TOLERANCE, `gradient ${i}: relative error ${error}`);
   }
 });
+
+Deno.test("Identity on wasm shares the buffer: a clone is no copy and outlives its source", async () => {
+  await initBackend();
+  const x = tf.tensor2d([[1, -2], [3, 4.5]]);
+  const y = tf.clone(x);
+  assert.equal(y.dataId, x.dataId);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, -2, 3, 4.5]);
+  assert.deepEqual(y.shape, [2, 2]);
+  y.dispose();
+  const s = tf.tensor1d(["a", "b"], "string");
+  const t = tf.clone(s);
+  s.dispose();
+  assert.deepEqual(t.dataSync(), ["a", "b"]);
+  t.dispose();
+});

@@ -22,7 +22,9 @@ import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { conv2DConfig, fusedConv2DConfig } from "./conv2d.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
+import { identityConfig } from "./identity.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
+import { rmspropConfig } from "./rmsprop.ts";
 import { sumConfig } from "./sum.ts";
 import { rememberStockKernel } from "./wasm_util.ts";
 
@@ -31,10 +33,12 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  identityConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   sumConfig,
+  rmspropConfig,
 ];
 
 /**

@@ -16,6 +16,7 @@ export interface SimdKernels {
   conv1_forward(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
   sum_rows(...args: number[]): void;
+  rmsprop(...args: number[]): void;
 }
 
 /** Splits base64 of `bytes` into lines of `width` characters. */

@@ -433,3 +433,39 @@ void conv1_forward(const float* xp, const float* w, const float* bias, float* ou
     }
   }
 }
+
+/*
+ * One RMSProp step (tfjs's non-centered RMSPropOptimizer), fused: for each of the n elements,
+ *   ms'  = ms * decay + (g * g) * (1 - decay)
+ *   mom' = mom * momentum + (g * lr) / sqrt(ms' + eps)
+ *   v'   = v - mom'
+ * with every operation rounded to float in tfjs's order, so the result is bit-identical to its
+ * chain of Square, Multiply, Add, Sqrt, RealDiv and Sub kernels. Outputs may not alias inputs.
+ */
+EXPORT(rmsprop)
+void rmsprop(const float* v, const float* ms, const float* mom, const float* g, float* v_out,
+             float* ms_out, float* mom_out, int n, float decay, float one_minus_decay, float lr,
+             float momentum, float eps) {
+  const v128_t vdecay = wasm_f32x4_splat(decay), vkeep = wasm_f32x4_splat(one_minus_decay);
+  const v128_t vlr = wasm_f32x4_splat(lr), vmomentum = wasm_f32x4_splat(momentum);
+  const v128_t veps = wasm_f32x4_splat(eps);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t gi = wasm_v128_load(g + i);
+    const v128_t msi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(ms + i), vdecay),
+                                      wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vkeep));
+    const v128_t step = wasm_f32x4_div(wasm_f32x4_mul(gi, vlr),
+                                       wasm_f32x4_sqrt(wasm_f32x4_add(msi, veps)));
+    const v128_t momi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(mom + i), vmomentum), step);
+    wasm_v128_store(ms_out + i, msi);
+    wasm_v128_store(mom_out + i, momi);
+    wasm_v128_store(v_out + i, wasm_f32x4_sub(wasm_v128_load(v + i), momi));
+  }
+  for (; i < n; i++) {
+    const float msi = ms[i] * decay + (g[i] * g[i]) * one_minus_decay;
+    const float momi = mom[i] * momentum + (g[i] * lr) / __builtin_sqrtf(msi + eps);
+    ms_out[i] = msi;
+    mom_out[i] = momi;
+    v_out[i] = v[i] - momi;
+  }
+}

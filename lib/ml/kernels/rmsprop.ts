@@ -1,0 +1,71 @@
+/**
+ * `QuarryRMSProp`, a kernel of ours for the wasm backend: one fused RMSProp step (`simd_kernels.c`
+ * `rmsprop`) in place of the eight element-wise kernels tfjs's optimizer runs per variable, each
+ * of which allocates and walks a tensor of the variable's size. Every operation is rounded to
+ * float in tfjs's order, so the new value, mean square and moment are the bits tfjs computes.
+ * `lib/ml/rmsprop.ts` calls it where it is registered.
+ *
+ * @module
+ */
+
+import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { offsetOf, simd, type WasmBackend } from "./wasm_util.ts";
+
+/** The kernel's name. */
+export const QUARRY_RMSPROP = "QuarryRMSProp";
+
+/** Inputs: a variable's value, its mean square and moment accumulators, and its gradient. */
+export interface RMSPropInputs {
+  value: TensorInfo;
+  meanSquare: TensorInfo;
+  moment: TensorInfo;
+  gradient: TensorInfo;
+}
+
+/** Hyper-parameters, as tfjs's `RMSPropOptimizer` holds them. */
+export interface RMSPropAttrs {
+  learningRate: number;
+  decay: number;
+  momentum: number;
+  epsilon: number;
+}
+
+function rmsprop(
+  args: { inputs: RMSPropInputs; backend: unknown; attrs: unknown },
+): TensorInfo[] {
+  const backend = args.backend as WasmBackend;
+  const { value, meanSquare, moment, gradient } = args.inputs;
+  const attrs = args.attrs as unknown as RMSPropAttrs;
+  const size = value.shape.reduce((a, b) => a * b, 1);
+  for (const [name, t] of Object.entries(args.inputs)) {
+    if (t.dtype !== "float32" || t.shape.reduce((a: number, b: number) => a * b, 1) !== size) {
+      throw new TypeError(
+        `lib/ml/kernels/rmsprop.ts: ${name} must be float32 of ${size} values like the value, ` +
+          `got ${t.dtype} [${t.shape}]`,
+      );
+    }
+  }
+  const outs = [0, 1, 2].map(() => backend.makeOutput(value.shape.slice(), "float32"));
+  simd(backend).rmsprop(
+    offsetOf(backend, value),
+    offsetOf(backend, meanSquare),
+    offsetOf(backend, moment),
+    offsetOf(backend, gradient),
+    ...outs.map((t) => offsetOf(backend, t)),
+    size,
+    attrs.decay,
+    // In double, then rounded to float (by the call), as tfjs's `mul(x, 1 - decay)` does.
+    1 - attrs.decay,
+    attrs.learningRate,
+    attrs.momentum,
+    attrs.epsilon,
+  );
+  return outs;
+}
+
+/** Kernel config: `QuarryRMSProp` on `wasm`; outputs `[value, meanSquare, moment]`. */
+export const rmspropConfig: KernelConfig = {
+  kernelName: QUARRY_RMSPROP,
+  backendName: "wasm",
+  kernelFunc: rmsprop as unknown as KernelFunc,
+};
