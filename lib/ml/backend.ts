@@ -21,6 +21,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs
 import os from "node:os";
 import { registerWasmKernels } from "./kernels/mod.ts";
 import { installWorkerShim, threadSources } from "./kernels/wasm_threads.ts";
+import { startSimdPool, type WasmBackend } from "./kernels/wasm_util.ts";
 
 /** Options for {@link initBackend}. */
 export interface BackendOptions {
@@ -117,6 +118,11 @@ async function start(options: BackendOptions): Promise<string> {
       restore();
       if (ok) {
         await tf.ready();
+        try {
+          await startSimdPool(tf.backend() as unknown as WasmBackend);
+        } catch (error) {
+          warn(`SIMD helper threads unavailable (${message(error)}); our kernels use 1 thread`);
+        }
         wasmStarted = true;
         if (getThreadsCount() !== (threaded ? threads : 1)) {
           warn(`asked for ${threads} wasm threads, tfjs started ${getThreadsCount()}`);

@@ -47,24 +47,20 @@ Deno.test("@tensorflow/tfjs (layers) shares tfjs-core, its engine and our kernel
   assert.equal(tfjs.version_core, tf.version_core);
 });
 
-/** Trains LeNet for two steps in a fresh process with `threads` wasm threads. */
-async function trainInProcess(threads: number): Promise<{ threads: number; weights: string }> {
+/** Runs `body` in a fresh process after `initBackend({ threads })`; returns its last JSON line. */
+async function inProcess(threads: number, body: string): Promise<Record<string, unknown>> {
   const script = `
+    import * as tf from "@tensorflow/tfjs-core";
     import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
     import { createClassifier, initBackend, LENET } from "${
     new URL("../../lib/ml/mod.ts", import.meta.url).href
   }";
     await initBackend({ threads: ${threads} });
-    const n = 128;
-    const x = new Float32Array(n * 784).map((_, i) => ((i * 2654435761) % 1000) / 1000);
-    const y = new Int32Array(n).map((_, i) => (i * 7) % 10);
-    const model = createClassifier(LENET, { seed: 3 });
-    await model.fit(x, y, { epochs: 1, batchSize: 64 });
-    const digest = await crypto.subtle.digest("SHA-256", model.saveWeights());
-    console.log(JSON.stringify({
-      threads: getThreadsCount(),
-      weights: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join(""),
-    }));
+    const hex = async (bytes) => Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    ${body}
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--ext=ts", script],
@@ -77,10 +73,73 @@ async function trainInProcess(threads: number): Promise<{ threads: number; weigh
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
 }
 
+/** Trains LeNet for two steps with `threads` wasm threads; the digest of its weights. */
+function trainInProcess(threads: number): Promise<Record<string, unknown>> {
+  return inProcess(
+    threads,
+    `
+    const n = 128;
+    const x = new Float32Array(n * 784).map((_, i) => ((i * 2654435761) % 1000) / 1000);
+    const y = new Int32Array(n).map((_, i) => (i * 7) % 10);
+    const model = createClassifier(LENET, { seed: 3 });
+    await model.fit(x, y, { epochs: 1, batchSize: 64 });
+    console.log(JSON.stringify({ threads: getThreadsCount(), weights: await hex(model.saveWeights()) }));
+  `,
+  );
+}
+
+/**
+ * Every kernel that splits its work over threads, on shapes that split unevenly (odd batches,
+ * 5 filter rows, padding, a length that is no multiple of 4); the digest of all outputs.
+ */
+function kernelsInProcess(threads: number): Promise<Record<string, unknown>> {
+  return inProcess(
+    threads,
+    `
+    const r = (shape, seed) => tf.randomUniform(shape, -1, 1, "float32", seed);
+    const k = (name, inputs, attrs) => tf.engine().runKernel(name, inputs, attrs);
+    const conv = { strides: 1, pad: "same", dataFormat: "NHWC", dimRoundingMode: undefined };
+    const outs = tf.tidy(() => {
+      const x1 = r([3, 11, 9, 1], 1), w1 = r([5, 5, 1, 8], 2), b1 = r([8], 3);
+      const x4 = r([5, 10, 9, 4], 4), w4 = r([5, 3, 4, 6], 5);
+      const y1 = tf.fused.conv2d({ x: x1, filter: w1, strides: 1, bias: b1, pad: "same", activation: "relu" });
+      const dy1 = r(y1.shape, 6);
+      const dy4 = r([5, 10, 9, 6], 7);
+      const pooled = tf.maxPool(x4, 2, 2, "same");
+      const v = r([1027], 8), ms = tf.abs(r([1027], 9)), mom = r([1027], 10), g = r([1027], 11);
+      return [
+        y1,
+        tf.conv2d(r([2, 9, 9, 1], 12), w1, 2, "valid"),
+        k("Conv2DBackpropFilter", { x: x1, dy: dy1 }, { ...conv, filterShape: w1.shape }),
+        k("Conv2DBackpropFilter", { x: x4, dy: dy4 }, { ...conv, filterShape: w4.shape }),
+        k("Conv2DBackpropInput", { dy: dy4, filter: w4 }, { ...conv, inputShape: x4.shape }),
+        tf.engine().runKernel("MaxPoolGrad", { dy: r(pooled.shape, 13), input: x4, output: pooled },
+          { filterSize: 2, strides: 2, pad: "same" }),
+        ...tf.engine().runKernel("QuarryRMSProp", { value: v, meanSquare: ms, moment: mom, gradient: g },
+          { learningRate: 0.01, decay: 0.9, momentum: 0.5, epsilon: 1e-7 }),
+      ];
+    });
+    const bytes = outs.flatMap((t) => Array.from(new Uint8Array(t.dataSync().buffer)));
+    console.log(JSON.stringify({ threads: getThreadsCount(), outputs: await hex(new Uint8Array(bytes)) }));
+  `,
+  );
+}
+
 Deno.test("2 wasm threads start in Deno, exit cleanly and train the same bits as 1", async () => {
   const one = await trainInProcess(1);
   const two = await trainInProcess(2);
   assert.equal(one.threads, 1);
   assert.equal(two.threads, 2);
   assert.equal(two.weights, one.weights);
+});
+
+Deno.test("kernels split over 2 and 3 threads give the bits of 1 thread", async () => {
+  const [one, two, three] = [
+    await kernelsInProcess(1),
+    await kernelsInProcess(2),
+    await kernelsInProcess(3),
+  ];
+  assert.deepEqual([one.threads, two.threads, three.threads], [1, 2, 3]);
+  assert.equal(two.outputs, one.outputs);
+  assert.equal(three.outputs, one.outputs);
 });

@@ -23,8 +23,32 @@ Deno.test("the SIMD module imports only a memory and exports the kernels", () =>
     "im2col_t",
     "max_pool_grad",
     "pad_nhwc",
+    "rmsprop",
     "sum_rows",
   ]);
+});
+
+Deno.test("rmsprop rounds every operation to float in tfjs's order (SIMD body and tail)", () => {
+  const memory = new WebAssembly.Memory({ initial: 2 });
+  const k = simdKernels(memory);
+  const f = new Float32Array(memory.buffer);
+  const n = 6; // one SIMD vector and a scalar tail of 2
+  const v = Float32Array.of(0.5, -1.25, 3, 0, -0, 1e-3);
+  const ms = Float32Array.of(0, 0.01, 2.5, 1e-9, 0, 7);
+  const mom = Float32Array.of(0, 0.2, -0.1, 0, 1, -3);
+  const g = Float32Array.of(0.1, -0.3, 0, 1e-4, -2, 1e3);
+  [v, ms, mom, g].forEach((a, i) => f.set(a, i * 8));
+  const [decay, lr, momentum, eps] = [0.9, 0.001, 0.5, 1e-7];
+  k.rmsprop(0, 32, 64, 96, 128, 160, 192, n, decay, 1 - decay, lr, momentum, eps);
+  const r = Math.fround;
+  for (let i = 0; i < n; i++) {
+    const msi = r(r(ms[i]! * r(decay)) + r(r(g[i]! * g[i]!) * r(1 - decay)));
+    const step = r(r(g[i]! * r(lr)) / r(Math.sqrt(r(msi + r(eps)))));
+    const momi = r(r(mom[i]! * r(momentum)) + step);
+    assert.equal(f[40 + i], msi, `mean square ${i}`);
+    assert.equal(f[48 + i], momi, `moment ${i}`);
+    assert.ok(Object.is(f[32 + i], r(v[i]! - momi)), `value ${i}`);
+  }
 });
 
 Deno.test("pad_nhwc pads with zeros on its own memory", () => {

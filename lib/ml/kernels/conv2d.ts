@@ -17,7 +17,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { offsetOf, release, runWasmKernel, simd, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, release, runWasmKernel, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { splitRange } from "./simd_pool.ts";
 
 /** The one-channel geometry, or null when the stock kernel must handle this convolution. */
 function oneChannelInfo(
@@ -54,40 +55,55 @@ function oneChannelConv(
   const { top, left } = info.padInfo;
   const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
   const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
-  const kernels = simd(backend);
+  const pool = simdPool(backend);
+  // Images are independent: each thread takes a block of them.
+  const blocks = splitRange(n, pool.threads);
   let source = x;
   if (hp !== h || wp !== w || top !== 0 || left !== 0) {
     source = backend.makeOutput([n, hp, wp, 1], "float32");
-    kernels.pad_nhwc(
-      offsetOf(backend, x),
-      offsetOf(backend, source),
-      n,
-      h,
-      w,
-      1,
-      top,
-      left,
-      hp,
-      wp,
+    const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
+    pool.run(
+      "pad_nhwc",
+      blocks.map(([n0, n1]) => [
+        from + 4 * n0 * h * w,
+        to + 4 * n0 * hp * wp,
+        n1 - n0,
+        h,
+        w,
+        1,
+        top,
+        left,
+        hp,
+        wp,
+      ]),
     );
   }
   const out = backend.makeOutput(info.outShape, "float32");
-  kernels.conv1_forward(
+  const [xp, filt, out0] = [
     offsetOf(backend, source),
     offsetOf(backend, filter),
-    bias === undefined ? 0 : offsetOf(backend, bias),
     offsetOf(backend, out),
-    n,
-    hp,
-    wp,
-    info.filterHeight,
-    info.filterWidth,
-    outHeight,
-    outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.outChannels,
-    relu ? 1 : 0,
+  ];
+  const b = bias === undefined ? 0 : offsetOf(backend, bias);
+  pool.run(
+    "conv1_forward",
+    blocks.map(([n0, n1]) => [
+      xp + 4 * n0 * hp * wp,
+      filt,
+      b,
+      out0 + 4 * n0 * outHeight * outWidth * info.outChannels,
+      n1 - n0,
+      hp,
+      wp,
+      info.filterHeight,
+      info.filterWidth,
+      outHeight,
+      outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.outChannels,
+      relu ? 1 : 0,
+    ]),
   );
   if (source !== x) release(backend, source);
   return out;

@@ -18,7 +18,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { matMul, offsetOf, release, reshapeInfo, simd, type WasmBackend } from "./wasm_util.ts";
+import { matMul, offsetOf, release, reshapeInfo, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { splitRange } from "./simd_pool.ts";
 
 /**
  * Writes the transposed im2col matrix ([KH*KW*Cin, N*OH*OW]) of `x` (NHWC, on the wasm heap)
@@ -34,38 +35,48 @@ export function im2colTransposed(
   // Rows of the padded input that the windows reach (at least the input itself).
   const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
   const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
-  const kernels = simd(backend);
+  const pool = simdPool(backend);
   let source = x;
   if (top !== 0 || left !== 0 || hp !== h || wp !== w) {
     source = backend.makeOutput([n, hp, wp, c], "float32");
-    kernels.pad_nhwc(
-      offsetOf(backend, x),
-      offsetOf(backend, source),
-      n,
-      h,
-      w,
-      c,
-      top,
-      left,
-      hp,
-      wp,
+    const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
+    pool.run(
+      "pad_nhwc",
+      splitRange(n, pool.threads).map(([n0, n1]) => [
+        from + 4 * n0 * h * w * c,
+        to + 4 * n0 * hp * wp * c,
+        n1 - n0,
+        h,
+        w,
+        c,
+        top,
+        left,
+        hp,
+        wp,
+      ]),
     );
   }
   const k = info.filterHeight * info.filterWidth * c;
-  const cols = backend.makeOutput([k, n * outHeight * outWidth], "float32");
-  kernels.im2col_t(
-    offsetOf(backend, source),
-    offsetOf(backend, cols),
-    n,
-    hp,
-    wp,
-    c,
-    info.filterHeight,
-    info.filterWidth,
-    outHeight,
-    outWidth,
-    info.strideHeight,
-    info.strideWidth,
+  const m = n * outHeight * outWidth;
+  const cols = backend.makeOutput([k, m], "float32");
+  const [xp, cols0] = [offsetOf(backend, source), offsetOf(backend, cols)];
+  // Filter rows are independent: each thread fills the columns' rows of a block of them.
+  pool.run(
+    "im2col_t",
+    splitRange(info.filterHeight, pool.threads).map(([kh0, kh1]) => [
+      xp + 4 * kh0 * wp * c,
+      cols0 + 4 * kh0 * info.filterWidth * c * m,
+      n,
+      hp,
+      wp,
+      c,
+      kh1 - kh0,
+      info.filterWidth,
+      outHeight,
+      outWidth,
+      info.strideHeight,
+      info.strideWidth,
+    ]),
   );
   if (source !== x) release(backend, source);
   return cols;
@@ -86,24 +97,44 @@ function oneChannelFilterGrad(
   const { top, left } = info.padInfo;
   const hp = Math.max(h + top, (outHeight - 1) * info.strideHeight + info.filterHeight);
   const wp = Math.max(w + left, outWidth - 1 + info.filterWidth);
-  const kernels = simd(backend);
+  const pool = simdPool(backend);
   // A padded copy with 4 spare floats at the end: taps are read five at a time.
   const xp = backend.makeOutput([n * hp * wp + 4], "float32");
-  kernels.pad_nhwc(offsetOf(backend, x), offsetOf(backend, xp), n, h, w, 1, top, left, hp, wp);
+  const [from, xp0] = [offsetOf(backend, x), offsetOf(backend, xp)];
+  pool.run(
+    "pad_nhwc",
+    splitRange(n, pool.threads).map(([n0, n1]) => [
+      from + 4 * n0 * h * w,
+      xp0 + 4 * n0 * hp * wp,
+      n1 - n0,
+      h,
+      w,
+      1,
+      top,
+      left,
+      hp,
+      wp,
+    ]),
+  );
   const dw = backend.makeOutput(info.filterShape, "float32");
-  kernels.conv1_filter_grad(
-    offsetOf(backend, xp),
-    offsetOf(backend, dy),
-    offsetOf(backend, dw),
-    n,
-    hp,
-    wp,
-    info.filterHeight,
-    info.filterWidth,
-    outHeight,
-    outWidth,
-    info.strideHeight,
-    info.outChannels,
+  const [dy0, dw0] = [offsetOf(backend, dy), offsetOf(backend, dw)];
+  // Filter rows are independent: each thread sums a block of them, in the same order.
+  pool.run(
+    "conv1_filter_grad",
+    splitRange(info.filterHeight, pool.threads).map(([kh0, kh1]) => [
+      xp0 + 4 * kh0 * wp,
+      dy0,
+      dw0 + 4 * kh0 * info.filterWidth * info.outChannels,
+      n,
+      hp,
+      wp,
+      kh1 - kh0,
+      info.filterWidth,
+      outHeight,
+      outWidth,
+      info.strideHeight,
+      info.outChannels,
+    ]),
   );
   release(backend, xp);
   return dw;

@@ -21,9 +21,10 @@ import {
   release,
   reshapeInfo,
   runWasmKernel,
-  simd,
+  simdPool,
   type WasmBackend,
 } from "./wasm_util.ts";
+import { splitRange } from "./simd_pool.ts";
 
 function conv2DBackpropInput(
   args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: unknown; attrs: unknown },
@@ -56,21 +57,30 @@ function conv2DBackpropInput(
   release(backend, dy2);
   release(backend, wT);
   const dx = backend.makeOutput(attrs.inputShape, "float32");
-  simd(backend).col2im(
-    offsetOf(backend, dcols),
-    offsetOf(backend, dx),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    inChannels,
-    kh,
-    kw,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+  // Images are independent: each thread takes a block of them.
+  const cols = offsetOf(backend, dcols);
+  const out = offsetOf(backend, dx);
+  const pool = simdPool(backend);
+  const imageCols = 4 * info.outHeight * info.outWidth * k;
+  const imageDx = 4 * info.inHeight * info.inWidth * inChannels;
+  pool.run(
+    "col2im",
+    splitRange(info.batchSize, pool.threads).map(([n0, n1]) => [
+      cols + n0 * imageCols,
+      out + n0 * imageDx,
+      n1 - n0,
+      info.inHeight,
+      info.inWidth,
+      inChannels,
+      kh,
+      kw,
+      info.outHeight,
+      info.outWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]),
   );
   release(backend, dcols);
   return dx;

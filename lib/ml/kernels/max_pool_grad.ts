@@ -14,7 +14,8 @@ import {
   type MaxPoolGradAttrs,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { offsetOf, simd, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { splitRange } from "./simd_pool.ts";
 
 function maxPoolGrad(
   args: {
@@ -40,22 +41,30 @@ function maxPoolGrad(
     attrs.dimRoundingMode,
   );
   const dx = backend.makeOutput(input.shape, "float32");
-  simd(backend).max_pool_grad(
-    offsetOf(backend, input),
-    offsetOf(backend, dy),
-    offsetOf(backend, dx),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+  // Images are independent: each thread takes a block of them.
+  const [x0, dy0, dx0] = [offsetOf(backend, input), offsetOf(backend, dy), offsetOf(backend, dx)];
+  const pool = simdPool(backend);
+  const imageX = 4 * info.inHeight * info.inWidth * info.inChannels;
+  const imageDy = 4 * info.outHeight * info.outWidth * info.inChannels;
+  pool.run(
+    "max_pool_grad",
+    splitRange(info.batchSize, pool.threads).map(([n0, n1]) => [
+      x0 + n0 * imageX,
+      dy0 + n0 * imageDy,
+      dx0 + n0 * imageX,
+      n1 - n0,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]),
   );
   return dx;
 }

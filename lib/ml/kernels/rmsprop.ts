@@ -9,7 +9,8 @@
  */
 
 import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { offsetOf, simd, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { splitRange } from "./simd_pool.ts";
 
 /** The kernel's name. */
 export const QUARRY_RMSPROP = "QuarryRMSProp";
@@ -46,19 +47,31 @@ function rmsprop(
     }
   }
   const outs = [0, 1, 2].map(() => backend.makeOutput(value.shape.slice(), "float32"));
-  simd(backend).rmsprop(
-    offsetOf(backend, value),
-    offsetOf(backend, meanSquare),
-    offsetOf(backend, moment),
-    offsetOf(backend, gradient),
-    ...outs.map((t) => offsetOf(backend, t)),
-    size,
-    attrs.decay,
-    // In double, then rounded to float (by the call), as tfjs's `mul(x, 1 - decay)` does.
-    1 - attrs.decay,
-    attrs.learningRate,
-    attrs.momentum,
-    attrs.epsilon,
+  const [v, ms, mom, g] = [value, meanSquare, moment, gradient].map((t) => offsetOf(backend, t));
+  const [vOut, msOut, momOut] = outs.map((t) => offsetOf(backend, t));
+  const pool = simdPool(backend);
+  // Elements are independent: each thread takes a block (of whole SIMD vectors).
+  pool.run(
+    "rmsprop",
+    splitRange(Math.ceil(size / 4), pool.threads).map(([q0, q1]) => {
+      const [i0, i1] = [4 * q0, Math.min(size, 4 * q1)];
+      return [
+        v! + 4 * i0,
+        ms! + 4 * i0,
+        mom! + 4 * i0,
+        g! + 4 * i0,
+        vOut! + 4 * i0,
+        msOut! + 4 * i0,
+        momOut! + 4 * i0,
+        i1 - i0,
+        attrs.decay,
+        // In double, then rounded to float (by the call), as tfjs's `mul(x, 1 - decay)` does.
+        1 - attrs.decay,
+        attrs.learningRate,
+        attrs.momentum,
+        attrs.epsilon,
+      ];
+    }),
   );
   return outs;
 }

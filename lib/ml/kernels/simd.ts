@@ -39,6 +39,17 @@ function decodeBase64(text: string): Uint8Array {
 const compiled = new Map<boolean, WebAssembly.Module>();
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
+/** The compiled helper module, for a shared memory (tfjs's threaded build) or not. */
+export function simdModule(shared: boolean): WebAssembly.Module {
+  let module = compiled.get(shared);
+  if (module === undefined) {
+    const text = shared ? SIMD_WASM_SHARED_BASE64 : SIMD_WASM_BASE64;
+    module = new WebAssembly.Module(decodeBase64(text) as BufferSource);
+    compiled.set(shared, module);
+  }
+  return module;
+}
+
 /**
  * The helpers bound to `memory` (tfjs-backend-wasm's; shared in its threaded build), instantiated
  * once per memory.
@@ -48,13 +59,7 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   if (kernels === undefined) {
     const shared = typeof SharedArrayBuffer !== "undefined" &&
       memory.buffer instanceof SharedArrayBuffer;
-    let module = compiled.get(shared);
-    if (module === undefined) {
-      const text = shared ? SIMD_WASM_SHARED_BASE64 : SIMD_WASM_BASE64;
-      module = new WebAssembly.Module(decodeBase64(text) as BufferSource);
-      compiled.set(shared, module);
-    }
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const instance = new WebAssembly.Instance(simdModule(shared), { env: { memory } });
     kernels = instance.exports as unknown as SimdKernels;
     instances.set(memory, kernels);
   }

@@ -12,7 +12,9 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { type SimdKernels, simdKernels } from "./simd.ts";
+import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import { type SimdKernels, simdKernels, simdModule } from "./simd.ts";
+import { createSimdPool, serialPool, type SimdPool } from "./simd_pool.ts";
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
 export interface WasmBackend {
@@ -36,14 +38,44 @@ export function offsetOf(backend: WasmBackend, info: TensorInfo): number {
   return data.memoryOffset;
 }
 
-/** The SIMD helpers (`simd_kernels.c`) running on this backend's memory. */
-export function simd(backend: WasmBackend): SimdKernels {
+function memoryOf(backend: WasmBackend): WebAssembly.Memory {
   // The single-threaded build exports its memory; the threaded one creates it in JS.
   const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new TypeError("lib/ml/kernels: the tfjs wasm module does not export its memory");
   }
-  return simdKernels(memory);
+  return memory;
+}
+
+/** The SIMD helpers (`simd_kernels.c`) running on this backend's memory. */
+export function simd(backend: WasmBackend): SimdKernels {
+  return simdKernels(memoryOf(backend));
+}
+
+const pools = new WeakMap<WebAssembly.Memory, SimdPool>();
+
+/**
+ * Starts helper threads for the SIMD helpers, as many in all as tfjs's wasm threads
+ * (`setThreadsCount`), once the backend runs; nothing in the single-threaded build. Call (and
+ * await) once after the backend started: workers cannot start while a kernel blocks this thread.
+ */
+export async function startSimdPool(backend: WasmBackend): Promise<SimdPool> {
+  const memory = memoryOf(backend);
+  let pool = pools.get(memory);
+  if (pool === undefined) {
+    const shared = typeof SharedArrayBuffer !== "undefined" &&
+      memory.buffer instanceof SharedArrayBuffer;
+    const threads = shared ? getThreadsCount() : 1;
+    pool = await createSimdPool(simdModule(shared), memory, simdKernels(memory), threads);
+    pools.set(memory, pool);
+  }
+  return pool;
+}
+
+/** The pool {@linkcode startSimdPool} started for this backend, or this thread alone. */
+export function simdPool(backend: WasmBackend): SimdPool {
+  const memory = memoryOf(backend);
+  return pools.get(memory) ?? serialPool(simdKernels(memory));
 }
 
 /** A view of the same data with another shape (shares the buffer, adds a reference). */
