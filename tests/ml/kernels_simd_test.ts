@@ -17,12 +17,14 @@ Deno.test("the SIMD module imports only a memory and exports the kernels", () =>
   );
   const exports = WebAssembly.Module.exports(module).map((e) => e.name).sort();
   assert.deepEqual(exports, [
+    "add_bias",
     "col2im",
     "conv1_filter_grad",
     "conv1_forward",
     "im2col_t",
     "max_pool_grad",
     "pad_nhwc",
+    "relu_grad",
     "rmsprop",
     "sum_rows",
   ]);

@@ -57,7 +57,7 @@ function oneChannelConv(
   const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
   const pool = simdPool(backend);
   // Images are independent: each thread takes a block of them.
-  const blocks = splitRange(n, pool.threads);
+  const blocks = splitRange(n, pool.parts);
   let source = x;
   if (hp !== h || wp !== w || top !== 0 || left !== 0) {
     source = backend.makeOutput([n, hp, wp, 1], "float32");

@@ -42,7 +42,7 @@ export function im2colTransposed(
     const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
     pool.run(
       "pad_nhwc",
-      splitRange(n, pool.threads).map(([n0, n1]) => [
+      splitRange(n, pool.parts).map(([n0, n1]) => [
         from + 4 * n0 * h * w * c,
         to + 4 * n0 * hp * wp * c,
         n1 - n0,
@@ -63,7 +63,7 @@ export function im2colTransposed(
   // Filter rows are independent: each thread fills the columns' rows of a block of them.
   pool.run(
     "im2col_t",
-    splitRange(info.filterHeight, pool.threads).map(([kh0, kh1]) => [
+    splitRange(info.filterHeight, pool.parts).map(([kh0, kh1]) => [
       xp + 4 * kh0 * wp * c,
       cols0 + 4 * kh0 * info.filterWidth * c * m,
       n,
@@ -103,7 +103,7 @@ function oneChannelFilterGrad(
   const [from, xp0] = [offsetOf(backend, x), offsetOf(backend, xp)];
   pool.run(
     "pad_nhwc",
-    splitRange(n, pool.threads).map(([n0, n1]) => [
+    splitRange(n, pool.parts).map(([n0, n1]) => [
       from + 4 * n0 * h * w,
       xp0 + 4 * n0 * hp * wp,
       n1 - n0,
@@ -121,7 +121,7 @@ function oneChannelFilterGrad(
   // Filter rows are independent: each thread sums a block of them, in the same order.
   pool.run(
     "conv1_filter_grad",
-    splitRange(info.filterHeight, pool.threads).map(([kh0, kh1]) => [
+    splitRange(info.filterHeight, pool.parts).map(([kh0, kh1]) => [
       xp0 + 4 * kh0 * wp,
       dy0,
       dw0 + 4 * kh0 * info.filterWidth * info.outChannels,

@@ -48,7 +48,7 @@ function maxPoolGrad(
   const imageDy = 4 * info.outHeight * info.outWidth * info.inChannels;
   pool.run(
     "max_pool_grad",
-    splitRange(info.batchSize, pool.threads).map(([n0, n1]) => [
+    splitRange(info.batchSize, pool.parts).map(([n0, n1]) => [
       x0 + n0 * imageX,
       dy0 + n0 * imageDy,
       dx0 + n0 * imageX,

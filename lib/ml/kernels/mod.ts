@@ -13,8 +13,10 @@
  */
 
 import {
+  getGradient,
   getKernel,
   type KernelConfig,
+  registerGradient,
   registerKernel,
   unregisterKernel,
 } from "@tensorflow/tfjs-core";
@@ -23,6 +25,8 @@ import { conv2DConfig, fusedConv2DConfig } from "./conv2d.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { identityConfig } from "./identity.ts";
+import { addConfig } from "./add.ts";
+import { reluGradConfig, reluGradKernelConfig } from "./relu_grad.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
 import { rmspropConfig } from "./rmsprop.ts";
 import { sumConfig } from "./sum.ts";
@@ -39,6 +43,8 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   maxPoolGradConfig,
   sumConfig,
   rmspropConfig,
+  addConfig,
+  reluGradKernelConfig,
 ];
 
 /**
@@ -59,5 +65,7 @@ export function registerWasmKernels(): string[] {
     unregisterKernel(config.kernelName, config.backendName);
     registerKernel({ ...config, setupFunc: current.setupFunc, disposeFunc: current.disposeFunc });
   }
+  // Relu's gradient calls QuarryReluGrad where the backend has it (same bits as tfjs's formula).
+  if (getGradient(reluGradConfig.kernelName) !== reluGradConfig) registerGradient(reluGradConfig);
   return WASM_KERNELS.map((c) => c.kernelName);
 }

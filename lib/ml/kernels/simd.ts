@@ -17,6 +17,8 @@ export interface SimdKernels {
   max_pool_grad(...args: number[]): void;
   sum_rows(...args: number[]): void;
   rmsprop(...args: number[]): void;
+  relu_grad(...args: number[]): void;
+  add_bias(...args: number[]): void;
 }
 
 /** Splits base64 of `bytes` into lines of `width` characters. */

@@ -469,3 +469,32 @@ void rmsprop(const float* v, const float* ms, const float* mom, const float* g, 
     v_out[i] = v[i] - momi;
   }
 }
+
+/*
+ * ReLU's gradient: dx = dy * (x > 0 ? 1 : 0) over n elements, the product tfjs's gradient
+ * `mul(dy, cast(step(x)))` computes (so -0 where dy < 0 and x <= 0, NaN where dy is not finite).
+ */
+EXPORT(relu_grad)
+void relu_grad(const float* dy, const float* x, float* dx, int n) {
+  const v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(wasm_v128_load(x + i), zero));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : 0.0f);
+}
+
+/* Bias over the last axis: out [rows, C] = x [rows, C] + b [C] (one float addition each). */
+EXPORT(add_bias)
+void add_bias(const float* x, const float* b, float* out, int rows, int C) {
+  for (int r = 0; r < rows; r++) {
+    const float* xr = x + r * C;
+    float* o = out + r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(xr + c), wasm_v128_load(b + c)));
+    }
+    for (; c < C; c++) o[c] = xr[c] + b[c];
+  }
+}

@@ -6,8 +6,9 @@
  * so instances do not collide). A call is split by the caller into parts that write disjoint
  * outputs, each computed exactly as in one call: results are the same bits for any thread count.
  *
- * Parts are handed over through a SharedArrayBuffer and `Atomics.wait`/`notify`, with no message
- * queue; the threads are unref'd, so they never keep a process alive.
+ * Threads take parts one at a time from a counter in a SharedArrayBuffer (`Atomics`), the caller
+ * too, and sleep in `Atomics.wait` between calls; there is no message queue. The threads are
+ * unref'd, so they never keep a process alive.
  *
  * @module
  */
@@ -20,51 +21,75 @@ export type SimdName = keyof SimdKernels;
 
 /** Calls of the SIMD helpers, split over threads. */
 export interface SimdPool {
-  /** How many parts a call can run at once (1: no helper threads). */
+  /** How many threads take parts of a call (1: no helper threads). */
   readonly threads: number;
   /**
-   * Runs `name(...parts[i])` for every part, part 0 on this thread and the others at once on
-   * helper threads; returns when all are done. More parts than threads run one after another.
+   * How many parts a caller should split a call into: a few per thread, so that a thread that
+   * gets a core late (tfjs's XNNPACK threads spin for milliseconds after each of their kernels)
+   * leaves its share to the others instead of holding everyone up. 1 with one thread.
+   */
+  readonly parts: number;
+  /**
+   * Runs `name(...parts[i])` for every part, taken in order by whichever thread is free (this
+   * one included); returns when all are done. The parts must write disjoint memory.
    */
   run(name: SimdName, parts: readonly (readonly number[])[]): void;
   /** Stops the helper threads (a pool that lives as long as its process never needs to). */
   close(): Promise<void>;
 }
 
-// Control words (Int32Array indices) and the argument area of each helper.
+// Control words (Int32Array indices). NEXT holds (job << 16) | index of the next part to take;
+// index 0xffff closes a job while the next one is written.
 const SEQ = 0;
-const DONE = 1;
-const FN = 2;
-const PARTS = 3;
-const FAILED = 4;
-const STOP = 5;
+const NEXT = 1;
+const COUNT = 2;
+const DONE = 3;
+const FN = 4;
+const FAILED = 5;
+const STOP = 6;
 const CONTROL_WORDS = 8;
-const MAX_ARGS = 32;
+/** Argument slots of one part: the count, then up to 31 arguments. */
+const SLOT = 32;
+const MAX_PARTS = 64;
+const CLOSED = 0xffff;
+
+type Kernels = Record<string, (...args: number[]) => void>;
+
+/**
+ * Takes parts of the open job until none is left, runs each and counts it done. A part is taken
+ * by a compare-and-swap on NEXT, which fails once the job is closed: a thread that wakes late
+ * can never take a part of a job it did not read. Runs on every thread of the pool (its source
+ * is copied into the workers, so it may use only its arguments).
+ */
+function drain(ctrl: Int32Array, args: Float64Array, kernels: Kernels, names: string[]): void {
+  for (;;) {
+    const word = Atomics.load(ctrl, 1);
+    const index = word & 0xffff;
+    if (index >= Atomics.load(ctrl, 2)) return;
+    if (Atomics.compareExchange(ctrl, 1, word, word + 1) !== word) continue;
+    try {
+      const base = index * 32;
+      kernels[names[ctrl[4]!]!]!(...args.subarray(base + 1, base + 1 + args[base]!));
+    } catch {
+      Atomics.store(ctrl, 5, 1);
+    }
+    if (Atomics.add(ctrl, 3, 1) + 1 === Atomics.load(ctrl, 2)) Atomics.notify(ctrl, 3);
+  }
+}
 
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { wasmModule, memory, control, index, names } = workerData;
+const { wasmModule, memory, control, names } = workerData;
 const kernels = new WebAssembly.Instance(wasmModule, { env: { memory } }).exports;
 const ctrl = new Int32Array(control, 0, ${CONTROL_WORDS});
-const args = new Float64Array(control, ${CONTROL_WORDS * 4} + index * ${MAX_ARGS + 1} * 8, ${
-  MAX_ARGS + 1
-});
-let seen = 0;
+const args = new Float64Array(control, ${CONTROL_WORDS * 4}, ${MAX_PARTS * SLOT});
+const drain = ${drain.toString()};
 parentPort.postMessage("ready");
 for (;;) {
-  Atomics.wait(ctrl, ${SEQ}, seen);
-  seen = Atomics.load(ctrl, ${SEQ});
+  const seen = Atomics.load(ctrl, ${SEQ});
   if (Atomics.load(ctrl, ${STOP}) !== 0) break;
-  // Part 0 is the caller's; helper i takes part i + 1 when there is one.
-  if (index + 1 < ctrl[${PARTS}]) {
-    try {
-      kernels[names[ctrl[${FN}]]](...args.subarray(1, 1 + args[0]));
-    } catch {
-      Atomics.store(ctrl, ${FAILED}, 1);
-    }
-  }
-  Atomics.add(ctrl, ${DONE}, 1);
-  Atomics.notify(ctrl, ${DONE});
+  drain(ctrl, args, kernels, names);
+  Atomics.wait(ctrl, ${SEQ}, seen);
 }
 `;
 
@@ -72,6 +97,7 @@ for (;;) {
 export function serialPool(kernels: SimdKernels): SimdPool {
   return {
     threads: 1,
+    parts: 1,
     run(name, parts) {
       for (const args of parts) kernels[name](...args);
     },
@@ -90,22 +116,18 @@ export async function createSimdPool(
   threads: number,
 ): Promise<SimdPool> {
   if (threads <= 1) return serialPool(kernels);
-  const names = WebAssembly.Module.exports(module).map((e) => e.name) as SimdName[];
-  const helpers = threads - 1;
-  const control = new SharedArrayBuffer(CONTROL_WORDS * 4 + helpers * (MAX_ARGS + 1) * 8);
+  const names = WebAssembly.Module.exports(module).map((e) => e.name);
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4 + MAX_PARTS * SLOT * 8);
   const ctrl = new Int32Array(control, 0, CONTROL_WORDS);
-  const argAreas = Array.from(
-    { length: helpers },
-    (_, i) => new Float64Array(control, CONTROL_WORDS * 4 + i * (MAX_ARGS + 1) * 8, MAX_ARGS + 1),
-  );
+  const args = new Float64Array(control, CONTROL_WORDS * 4, MAX_PARTS * SLOT);
   // A worker needs this thread's event loop to start, so wait here, not in the first `run`.
   const workers: NodeWorker[] = [];
   await Promise.all(
-    Array.from({ length: helpers }, (_, index) =>
+    Array.from({ length: threads - 1 }, () =>
       new Promise<void>((resolve, reject) => {
         const worker = new NodeWorker(WORKER_SOURCE, {
           eval: true,
-          workerData: { wasmModule: module, memory, control, index, names },
+          workerData: { wasmModule: module, memory, control, names },
         });
         workers.push(worker);
         // Unref'd once started: until then it keeps the event loop (and this await) alive.
@@ -116,34 +138,43 @@ export async function createSimdPool(
         worker.once("error", reject);
       })),
   );
+  let job = 0;
+  const runRound = (name: SimdName, parts: readonly (readonly number[])[]) => {
+    job = (job + 1) & 0x7fff;
+    Atomics.store(ctrl, NEXT, (job << 16) | CLOSED);
+    parts.forEach((part, i) => {
+      if (part.length >= SLOT) {
+        throw new RangeError(`lib/ml/kernels/simd_pool.ts: ${name} has over ${SLOT - 1} args`);
+      }
+      args[i * SLOT] = part.length;
+      args.set(part, i * SLOT + 1);
+    });
+    ctrl[FN] = names.indexOf(name);
+    Atomics.store(ctrl, COUNT, parts.length);
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT, job << 16);
+    Atomics.add(ctrl, SEQ, 1);
+    Atomics.notify(ctrl, SEQ);
+    drain(ctrl, args, kernels as unknown as Kernels, names);
+    // The last parts may still run elsewhere: spin a little (they are short), then sleep.
+    for (let spins = 0, done = Atomics.load(ctrl, DONE); done < parts.length;) {
+      if (++spins > 2000) Atomics.wait(ctrl, DONE, done);
+      done = Atomics.load(ctrl, DONE);
+    }
+    if (Atomics.exchange(ctrl, FAILED, 0) !== 0) {
+      throw new Error(`lib/ml/kernels/simd_pool.ts: ${name} failed on a helper thread`);
+    }
+  };
   return {
     threads,
+    parts: 4 * threads,
     run(name, parts) {
-      for (let start = 0; start < parts.length; start += threads) {
-        const batch = parts.slice(start, start + threads);
-        if (batch.length === 1) {
-          kernels[name](...batch[0]!);
-          continue;
-        }
-        batch.slice(1).forEach((args, i) => {
-          if (args.length > MAX_ARGS) {
-            throw new RangeError(`lib/ml/kernels/simd_pool.ts: ${name} has over ${MAX_ARGS} args`);
-          }
-          argAreas[i]![0] = args.length;
-          argAreas[i]!.set(args, 1);
-        });
-        ctrl[FN] = names.indexOf(name);
-        ctrl[PARTS] = batch.length;
-        Atomics.store(ctrl, DONE, 0);
-        Atomics.add(ctrl, SEQ, 1);
-        Atomics.notify(ctrl, SEQ);
-        kernels[name](...batch[0]!);
-        for (let done = Atomics.load(ctrl, DONE); done < helpers; done = Atomics.load(ctrl, DONE)) {
-          Atomics.wait(ctrl, DONE, done);
-        }
-        if (Atomics.exchange(ctrl, FAILED, 0) !== 0) {
-          throw new Error(`lib/ml/kernels/simd_pool.ts: ${name} failed on a helper thread`);
-        }
+      if (parts.length === 1) {
+        kernels[name](...parts[0]!);
+        return;
+      }
+      for (let start = 0; start < parts.length; start += MAX_PARTS) {
+        runRound(name, parts.slice(start, start + MAX_PARTS));
       }
     },
     async close() {
