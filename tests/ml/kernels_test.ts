@@ -272,3 +272,40 @@ Deno.test("Identity on wasm shares the buffer: a clone is no copy and outlives i
   assert.deepEqual(t.dataSync(), ["a", "b"]);
   t.dispose();
 });
+
+Deno.test("Add on wasm equals cpu (a bias over the last axis by SIMD, others stock)", async () => {
+  await initBackend();
+  let seed = 500;
+  const cases: [number[], number[]][] = [
+    [[3, 5, 7, 6], [6]],
+    [[4, 5], [5]],
+    [[5], [5]],
+    [[2, 3], [2, 3]],
+    [[6], [2, 6]],
+    [[4, 1], [4]],
+  ];
+  for (const [a, b] of cases) {
+    await assertSameAsCpu("Add", { a: input(a, seed++), b: input(b, seed++) }, {});
+  }
+});
+
+/** Float32 values with the edge cases of a ReLU mask: ±0, NaN, ±Infinity, tiny and huge. */
+const EDGES = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3e38, -3e38, 1, -1, 0.5];
+
+Deno.test("Relu's gradient on wasm is tfjs's formula, bit for bit (NaN for NaN)", async () => {
+  await initBackend();
+  const n = 4 * 37 + 3; // SIMD body and a tail
+  const x = tf.tensor1d(Array.from({ length: n }, (_, i) => EDGES[i % EDGES.length]! * (i % 5)));
+  const dy = tf.tensor1d(Array.from({ length: n }, (_, i) => EDGES[(i * 7) % EDGES.length]!));
+  const grad = tf.grad((t: tf.Tensor) => tf.relu(t));
+  const actual = grad(x, dy);
+  const expected = tf.mul(dy, tf.cast(tf.step(x), "float32"));
+  // Bits, except that every NaN counts as one (which NaN a product gives is not portable).
+  const bits = (t: tf.Tensor) =>
+    Array.from(
+      t.dataSync() as Float32Array,
+      (v) => Number.isNaN(v) ? "NaN" : Object.is(v, -0) ? "-0" : v,
+    );
+  assert.deepEqual(bits(actual), bits(expected));
+  tf.dispose([x, dy, actual, expected]);
+});

@@ -33,7 +33,7 @@ function add(
   // Rows are independent: each thread takes a block of them.
   pool.run(
     "add_bias",
-    splitRange(rows, pool.parts).map(([r0, r1]) => [
+    splitRange(rows, pool.partsFor(rows * channels)).map(([r0, r1]) => [
       a0 + 4 * r0 * channels,
       b0,
       out0 + 4 * r0 * channels,

@@ -16,6 +16,7 @@ import {
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
+  util,
 } from "@tensorflow/tfjs-core";
 import { offsetOf, release, runWasmKernel, simdPool, type WasmBackend } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
@@ -57,7 +58,7 @@ function oneChannelConv(
   const wp = Math.max(w + left, (outWidth - 1) * info.strideWidth + info.filterWidth);
   const pool = simdPool(backend);
   // Images are independent: each thread takes a block of them.
-  const blocks = splitRange(n, pool.parts);
+  const blocks = splitRange(n, pool.partsFor(util.sizeFromShape(info.outShape)));
   let source = x;
   if (hp !== h || wp !== w || top !== 0 || left !== 0) {
     source = backend.makeOutput([n, hp, wp, 1], "float32");

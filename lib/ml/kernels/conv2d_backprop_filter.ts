@@ -42,7 +42,7 @@ export function im2colTransposed(
     const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
     pool.run(
       "pad_nhwc",
-      splitRange(n, pool.parts).map(([n0, n1]) => [
+      splitRange(n, pool.partsFor(n * hp * wp * c)).map(([n0, n1]) => [
         from + 4 * n0 * h * w * c,
         to + 4 * n0 * hp * wp * c,
         n1 - n0,
@@ -60,24 +60,39 @@ export function im2colTransposed(
   const m = n * outHeight * outWidth;
   const cols = backend.makeOutput([k, m], "float32");
   const [xp, cols0] = [offsetOf(backend, source), offsetOf(backend, cols)];
-  // Filter rows are independent: each thread fills the columns' rows of a block of them.
-  pool.run(
-    "im2col_t",
-    splitRange(info.filterHeight, pool.parts).map(([kh0, kh1]) => [
-      xp + 4 * kh0 * wp * c,
-      cols0 + 4 * kh0 * info.filterWidth * c * m,
+  // Filter taps are independent: with several parts, each part fills the rows of one tap
+  // (kh, kw), as a 1x1 im2col of the input shifted to that tap.
+  const taps = info.filterHeight * info.filterWidth;
+  const parts = pool.partsFor(k * m) > 1
+    ? Array.from({ length: taps }, (_, t) => [
+      xp + 4 * (Math.floor(t / info.filterWidth) * wp + (t % info.filterWidth)) * c,
+      cols0 + 4 * t * c * m,
       n,
       hp,
       wp,
       c,
-      kh1 - kh0,
+      1,
+      1,
+      outHeight,
+      outWidth,
+      info.strideHeight,
+      info.strideWidth,
+    ])
+    : [[
+      xp,
+      cols0,
+      n,
+      hp,
+      wp,
+      c,
+      info.filterHeight,
       info.filterWidth,
       outHeight,
       outWidth,
       info.strideHeight,
       info.strideWidth,
-    ]),
-  );
+    ]];
+  pool.run("im2col_t", parts);
   if (source !== x) release(backend, source);
   return cols;
 }
@@ -103,7 +118,7 @@ function oneChannelFilterGrad(
   const [from, xp0] = [offsetOf(backend, x), offsetOf(backend, xp)];
   pool.run(
     "pad_nhwc",
-    splitRange(n, pool.parts).map(([n0, n1]) => [
+    splitRange(n, pool.partsFor(n * hp * wp)).map(([n0, n1]) => [
       from + 4 * n0 * h * w,
       xp0 + 4 * n0 * hp * wp,
       n1 - n0,
@@ -121,7 +136,10 @@ function oneChannelFilterGrad(
   // Filter rows are independent: each thread sums a block of them, in the same order.
   pool.run(
     "conv1_filter_grad",
-    splitRange(info.filterHeight, pool.parts).map(([kh0, kh1]) => [
+    // Its work is the whole input times the filter width, per filter row.
+    splitRange(info.filterHeight, pool.partsFor(n * hp * wp * info.filterWidth)).map((
+      [kh0, kh1],
+    ) => [
       xp0 + 4 * kh0 * wp,
       dy0,
       dw0 + 4 * kh0 * info.filterWidth * info.outChannels,

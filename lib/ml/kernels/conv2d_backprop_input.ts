@@ -65,7 +65,7 @@ function conv2DBackpropInput(
   const imageDx = 4 * info.inHeight * info.inWidth * inChannels;
   pool.run(
     "col2im",
-    splitRange(info.batchSize, pool.parts).map(([n0, n1]) => [
+    splitRange(info.batchSize, pool.partsFor(m * k)).map(([n0, n1]) => [
       cols + n0 * imageCols,
       out + n0 * imageDx,
       n1 - n0,

@@ -13,6 +13,7 @@ import {
   MaxPoolGrad,
   type MaxPoolGradAttrs,
   type TensorInfo,
+  util,
 } from "@tensorflow/tfjs-core";
 import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
@@ -48,7 +49,7 @@ function maxPoolGrad(
   const imageDy = 4 * info.outHeight * info.outWidth * info.inChannels;
   pool.run(
     "max_pool_grad",
-    splitRange(info.batchSize, pool.parts).map(([n0, n1]) => [
+    splitRange(info.batchSize, pool.partsFor(util.sizeFromShape(input.shape))).map(([n0, n1]) => [
       x0 + n0 * imageX,
       dy0 + n0 * imageDy,
       dx0 + n0 * imageX,

@@ -34,7 +34,7 @@ function reluGrad(
   // Elements are independent: each thread takes a block of whole SIMD vectors.
   pool.run(
     "relu_grad",
-    splitRange(Math.ceil(size / 4), pool.parts).map(([q0, q1]) => {
+    splitRange(Math.ceil(size / 4), pool.partsFor(size)).map(([q0, q1]) => {
       const [i0, i1] = [4 * q0, Math.min(size, 4 * q1)];
       return [dy0 + 4 * i0, x0 + 4 * i0, dx0 + 4 * i0, i1 - i0];
     }),

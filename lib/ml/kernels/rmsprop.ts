@@ -53,7 +53,7 @@ function rmsprop(
   // Elements are independent: each thread takes a block (of whole SIMD vectors).
   pool.run(
     "rmsprop",
-    splitRange(Math.ceil(size / 4), pool.parts).map(([q0, q1]) => {
+    splitRange(Math.ceil(size / 4), pool.partsFor(3 * size)).map(([q0, q1]) => {
       const [i0, i1] = [4 * q0, Math.min(size, 4 * q1)];
       return [
         v! + 4 * i0,

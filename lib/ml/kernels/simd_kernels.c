@@ -471,18 +471,21 @@ void rmsprop(const float* v, const float* ms, const float* mom, const float* g, 
 }
 
 /*
- * ReLU's gradient: dx = dy * (x > 0 ? 1 : 0) over n elements, the product tfjs's gradient
- * `mul(dy, cast(step(x)))` computes (so -0 where dy < 0 and x <= 0, NaN where dy is not finite).
+ * ReLU's gradient: dx = dy * step(x) over n elements, step(x) = 1 where x > 0, NaN where x is
+ * NaN, else 0: the product tfjs's gradient `mul(dy, cast(step(x)))` computes (so -0 where dy < 0
+ * and x <= 0, NaN where dy is not finite and x <= 0).
  */
 EXPORT(relu_grad)
 void relu_grad(const float* dy, const float* x, float* dx, int n) {
   const v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
   int i = 0;
   for (; i + 4 <= n; i += 4) {
-    const v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(wasm_v128_load(x + i), zero));
+    const v128_t xi = wasm_v128_load(x + i);
+    const v128_t step = wasm_v128_bitselect(
+        xi, wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xi, zero)), wasm_f32x4_ne(xi, xi));
     wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
   }
-  for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : 0.0f);
+  for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : x[i] != x[i] ? x[i] : 0.0f);
 }
 
 /* Bias over the last axis: out [rows, C] = x [rows, C] + b [C] (one float addition each). */

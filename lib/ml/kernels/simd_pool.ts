@@ -30,6 +30,11 @@ export interface SimdPool {
    */
   readonly parts: number;
   /**
+   * How many parts to split a call that writes `elements` floats into: {@link parts}, fewer for
+   * small outputs (a part under ~8k floats costs more to hand over than to compute).
+   */
+  partsFor(elements: number): number;
+  /**
    * Runs `name(...parts[i])` for every part, taken in order by whichever thread is free (this
    * one included); returns when all are done. The parts must write disjoint memory.
    */
@@ -52,6 +57,7 @@ const CONTROL_WORDS = 8;
 const SLOT = 32;
 const MAX_PARTS = 64;
 const CLOSED = 0xffff;
+const MIN_PART_ELEMENTS = 8192;
 
 type Kernels = Record<string, (...args: number[]) => void>;
 
@@ -98,6 +104,7 @@ export function serialPool(kernels: SimdKernels): SimdPool {
   return {
     threads: 1,
     parts: 1,
+    partsFor: () => 1,
     run(name, parts) {
       for (const args of parts) kernels[name](...args);
     },
@@ -168,6 +175,8 @@ export async function createSimdPool(
   return {
     threads,
     parts: 4 * threads,
+    partsFor: (elements) =>
+      Math.max(1, Math.min(4 * threads, Math.floor(elements / MIN_PART_ELEMENTS))),
     run(name, parts) {
       if (parts.length === 1) {
         kernels[name](...parts[0]!);
