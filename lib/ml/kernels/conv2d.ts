@@ -18,7 +18,14 @@ import {
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
-import { offsetOf, release, runWasmKernel, simdPool, type WasmBackend } from "./wasm_util.ts";
+import {
+  offsetOf,
+  padImages,
+  release,
+  runWasmKernel,
+  simdPool,
+  type WasmBackend,
+} from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
 /** The one-channel geometry, or null when the stock kernel must handle this convolution. */
@@ -62,22 +69,12 @@ function oneChannelConv(
   let source = x;
   if (hp !== h || wp !== w || top !== 0 || left !== 0) {
     source = backend.makeOutput([n, hp, wp, 1], "float32");
-    const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
-    pool.run(
-      "pad_nhwc",
-      blocks.map(([n0, n1]) => [
-        from + 4 * n0 * h * w,
-        to + 4 * n0 * hp * wp,
-        n1 - n0,
-        h,
-        w,
-        1,
-        top,
-        left,
-        hp,
-        wp,
-      ]),
-    );
+    padImages(pool, offsetOf(backend, x), offsetOf(backend, source), [n, h, w, 1], [
+      top,
+      left,
+      hp,
+      wp,
+    ]);
   }
   const out = backend.makeOutput(info.outShape, "float32");
   const [xp, filt, out0] = [

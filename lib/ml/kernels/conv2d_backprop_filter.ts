@@ -18,7 +18,15 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
-import { matMul, offsetOf, release, reshapeInfo, simdPool, type WasmBackend } from "./wasm_util.ts";
+import {
+  matMul,
+  offsetOf,
+  padImages,
+  release,
+  reshapeInfo,
+  simdPool,
+  type WasmBackend,
+} from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
 /**
@@ -39,22 +47,12 @@ export function im2colTransposed(
   let source = x;
   if (top !== 0 || left !== 0 || hp !== h || wp !== w) {
     source = backend.makeOutput([n, hp, wp, c], "float32");
-    const [from, to] = [offsetOf(backend, x), offsetOf(backend, source)];
-    pool.run(
-      "pad_nhwc",
-      splitRange(n, pool.partsFor(n * hp * wp * c)).map(([n0, n1]) => [
-        from + 4 * n0 * h * w * c,
-        to + 4 * n0 * hp * wp * c,
-        n1 - n0,
-        h,
-        w,
-        c,
-        top,
-        left,
-        hp,
-        wp,
-      ]),
-    );
+    padImages(pool, offsetOf(backend, x), offsetOf(backend, source), [n, h, w, c], [
+      top,
+      left,
+      hp,
+      wp,
+    ]);
   }
   const k = info.filterHeight * info.filterWidth * c;
   const m = n * outHeight * outWidth;
@@ -63,35 +61,26 @@ export function im2colTransposed(
   // Filter taps are independent: with several parts, each part fills the rows of one tap
   // (kh, kw), as a 1x1 im2col of the input shifted to that tap.
   const taps = info.filterHeight * info.filterWidth;
+  const call = (xpAt: number, colsAt: number, kh: number, kw: number) => [
+    xpAt,
+    colsAt,
+    n,
+    hp,
+    wp,
+    c,
+    kh,
+    kw,
+    outHeight,
+    outWidth,
+    info.strideHeight,
+    info.strideWidth,
+  ];
   const parts = pool.partsFor(k * m) > 1
-    ? Array.from({ length: taps }, (_, t) => [
-      xp + 4 * (Math.floor(t / info.filterWidth) * wp + (t % info.filterWidth)) * c,
-      cols0 + 4 * t * c * m,
-      n,
-      hp,
-      wp,
-      c,
-      1,
-      1,
-      outHeight,
-      outWidth,
-      info.strideHeight,
-      info.strideWidth,
-    ])
-    : [[
-      xp,
-      cols0,
-      n,
-      hp,
-      wp,
-      c,
-      info.filterHeight,
-      info.filterWidth,
-      outHeight,
-      outWidth,
-      info.strideHeight,
-      info.strideWidth,
-    ]];
+    ? Array.from({ length: taps }, (_, t) => {
+      const [kh, kw] = [Math.floor(t / info.filterWidth), t % info.filterWidth];
+      return call(xp + 4 * (kh * wp + kw) * c, cols0 + 4 * t * c * m, 1, 1);
+    })
+    : [call(xp, cols0, info.filterHeight, info.filterWidth)];
   pool.run("im2col_t", parts);
   if (source !== x) release(backend, source);
   return cols;
@@ -115,22 +104,8 @@ function oneChannelFilterGrad(
   const pool = simdPool(backend);
   // A padded copy with 4 spare floats at the end: taps are read five at a time.
   const xp = backend.makeOutput([n * hp * wp + 4], "float32");
-  const [from, xp0] = [offsetOf(backend, x), offsetOf(backend, xp)];
-  pool.run(
-    "pad_nhwc",
-    splitRange(n, pool.partsFor(n * hp * wp)).map(([n0, n1]) => [
-      from + 4 * n0 * h * w,
-      xp0 + 4 * n0 * hp * wp,
-      n1 - n0,
-      h,
-      w,
-      1,
-      top,
-      left,
-      hp,
-      wp,
-    ]),
-  );
+  const xp0 = offsetOf(backend, xp);
+  padImages(pool, offsetOf(backend, x), xp0, [n, h, w, 1], [top, left, hp, wp]);
   const dw = backend.makeOutput(info.filterShape, "float32");
   const [dy0, dw0] = [offsetOf(backend, dy), offsetOf(backend, dw)];
   // Filter rows are independent: each thread sums a block of them, in the same order.

@@ -4,10 +4,13 @@
  * loops. `Conv2DBackpropFilter` and `Conv2DBackpropInput` become one untransposed XNNPACK matMul
  * each plus a SIMD im2col / col2im (`simd_kernels.c`); `BatchMatMul` keeps transposed products on
  * XNNPACK; `MaxPoolGrad` and leading-axes `Sum` are single SIMD passes; one-channel `Conv2D` and
- * `FusedConv2D` (the first layer) are SIMD over output channels. Replaced kernels still
- * delegate the cases they do not cover to the stock ones. Each is checked against the `cpu`
- * backend in `tests/ml/kernels_test.ts`; `wasm_threads.ts` makes tfjs's threaded build start in
- * Deno.
+ * `FusedConv2D` (the first layer) are SIMD over output channels; a bias `Add` is one SIMD pass;
+ * `Identity` shares its input's buffer instead of copying it. Two kernels of ours fuse tfjs op
+ * chains with the same bits: `QuarryRMSProp` (used by `../rmsprop.ts`) and `QuarryReluGrad`
+ * (registered as `Relu`'s gradient). Replaced kernels still delegate the cases they do not cover
+ * to the stock ones. Each is checked against the `cpu` backend in `tests/ml/kernels_test.ts`;
+ * `wasm_threads.ts` makes tfjs's threaded build start in Deno, and `simd_pool.ts` splits our SIMD
+ * helpers over the same number of threads.
  *
  * @module
  */

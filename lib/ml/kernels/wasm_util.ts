@@ -14,7 +14,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
 import { type SimdKernels, simdKernels, simdModule } from "./simd.ts";
-import { createSimdPool, serialPool, type SimdPool } from "./simd_pool.ts";
+import { createSimdPool, serialPool, type SimdPool, splitRange } from "./simd_pool.ts";
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that our kernels use. */
 export interface WasmBackend {
@@ -76,6 +76,34 @@ export async function startSimdPool(backend: WasmBackend): Promise<SimdPool> {
 export function simdPool(backend: WasmBackend): SimdPool {
   const memory = memoryOf(backend);
   return pools.get(memory) ?? serialPool(simdKernels(memory));
+}
+
+/**
+ * Zero-pads images `x [n, h, w, c]` (byte offset `from`) into `[n, hp, wp, c]` at byte offset `to`,
+ * image `(0, 0)` at `(top, left)`; blocks of images go to the pool's threads.
+ */
+export function padImages(
+  pool: SimdPool,
+  from: number,
+  to: number,
+  [n, h, w, c]: readonly number[],
+  [top, left, hp, wp]: readonly number[],
+): void {
+  pool.run(
+    "pad_nhwc",
+    splitRange(n!, pool.partsFor(n! * hp! * wp! * c!)).map(([n0, n1]) => [
+      from + 4 * n0 * h! * w! * c!,
+      to + 4 * n0 * hp! * wp! * c!,
+      n1 - n0,
+      h!,
+      w!,
+      c!,
+      top!,
+      left!,
+      hp!,
+      wp!,
+    ]),
+  );
 }
 
 /** A view of the same data with another shape (shares the buffer, adds a reference). */
