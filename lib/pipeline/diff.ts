@@ -9,6 +9,7 @@
 
 import type { LockEntry, LockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
+import { escapeHtml } from "../util/html.ts";
 
 /** An instance present in only one lock, or whose key changed (it ran again). */
 export interface InstanceChange {
@@ -205,42 +206,52 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-/** The diff as text, one table per section; "No changes" when empty. */
-export function formatDiffText(diff: LockDiff): string {
-  const out: string[] = [`pipeline.lock: ${diff.a} → ${diff.b}`];
-  if (isEmptyDiff(diff)) return `${out[0]}\nNo changes.\n`;
+/** One section of a diff: a title, a header and rows of cells. */
+interface DiffTable {
+  title: string;
+  header: string[];
+  rows: string[][];
+}
+
+/** The diff's non-empty sections, as cells for the text and the HTML forms. */
+function diffTables(diff: LockDiff): DiffTable[] {
   const where = (c: { profile: string; instance: string }) => `${c.profile}:${c.instance}`;
-  if (diff.instances.length) {
-    out.push("", "Instances");
-    out.push(table(["Instance", "Status"], diff.instances.map((c) => [where(c), c.status])));
-  }
-  if (diff.params.length) {
-    out.push("", "Params");
-    out.push(table(
-      ["Instance", "Param", diff.a, diff.b],
-      diff.params.map((c) => [where(c), c.key, formatValue(c.old), formatValue(c.new)]),
-    ));
-  }
-  if (diff.metrics.length) {
-    out.push("", "Metrics");
-    out.push(table(
-      ["Instance", "Metric", diff.a, diff.b, "Change"],
-      diff.metrics.map((c) => [
+  const tables: DiffTable[] = [
+    {
+      title: "Instances",
+      header: ["Instance", "Status"],
+      rows: diff.instances.map((c) => [where(c), c.status]),
+    },
+    {
+      title: "Params",
+      header: ["Instance", "Param", diff.a, diff.b],
+      rows: diff.params.map((c) => [where(c), c.key, formatValue(c.old), formatValue(c.new)]),
+    },
+    {
+      title: "Metrics",
+      header: ["Instance", "Metric", diff.a, diff.b, "Change"],
+      rows: diff.metrics.map((c) => [
         where(c),
         `${c.file}:${c.path}`,
         formatNumber(c.old),
         formatNumber(c.new),
         formatDelta(c.delta),
       ]),
-    ));
-  }
-  if (diff.outs.length) {
-    out.push("", "Outs");
-    out.push(table(
-      ["Instance", "Out", "Status"],
-      diff.outs.map((c) => [where(c), c.path, c.status]),
-    ));
-  }
+    },
+    {
+      title: "Outs",
+      header: ["Instance", "Out", "Status"],
+      rows: diff.outs.map((c) => [where(c), c.path, c.status]),
+    },
+  ];
+  return tables.filter((t) => t.rows.length > 0);
+}
+
+/** The diff as text, one table per section; "No changes" when empty. */
+export function formatDiffText(diff: LockDiff): string {
+  const out: string[] = [`pipeline.lock: ${diff.a} → ${diff.b}`];
+  if (isEmptyDiff(diff)) return `${out[0]}\nNo changes.\n`;
+  for (const t of diffTables(diff)) out.push("", t.title, table(t.header, t.rows));
   return out.join("\n") + "\n";
 }
 
@@ -251,13 +262,6 @@ export interface FigurePair {
   b: string | null;
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
-    /"/g,
-    "&quot;",
-  );
-}
-
 function svgImg(svg: string | null, alt: string): string {
   if (svg === null) return `<div class="none">absent</div>`;
   const bytes = new TextEncoder().encode(svg);
@@ -266,7 +270,7 @@ function svgImg(svg: string | null, alt: string): string {
     bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   const b64 = btoa(bin);
-  return `<img alt="${esc(alt)}" src="data:image/svg+xml;base64,${b64}">`;
+  return `<img alt="${escapeHtml(alt)}" src="data:image/svg+xml;base64,${b64}">`;
 }
 
 /**
@@ -275,27 +279,24 @@ function svgImg(svg: string | null, alt: string): string {
  */
 export function formatDiffHtml(diff: LockDiff, figures: readonly FigurePair[]): string {
   const rows = (cells: string[][]) =>
-    cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("\n");
-  const section = (title: string, header: string[], cells: string[][]) =>
-    cells.length === 0
-      ? ""
-      : `<h2>${esc(title)}</h2><table><thead><tr>${
-        header.map((h) => `<th>${esc(h)}</th>`).join("")
-      }</tr></thead><tbody>${rows(cells)}</tbody></table>`;
-  const where = (c: { profile: string; instance: string }) => `${c.profile}:${c.instance}`;
+    cells.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join("")}</tr>`).join("\n");
+  const section = ({ title, header, rows: cells }: DiffTable) =>
+    `<h2>${escapeHtml(title)}</h2><table><thead><tr>${
+      header.map((h) => `<th>${escapeHtml(h)}</th>`).join("")
+    }</tr></thead><tbody>${rows(cells)}</tbody></table>`;
   const changed = figures.filter((f) => f.a !== f.b);
   const same = figures.filter((f) => f.a === f.b);
   const fig = (f: FigurePair) =>
-    `<div class="pair${f.a !== f.b ? " changed" : ""}"><h3>${esc(f.path)}${
+    `<div class="pair${f.a !== f.b ? " changed" : ""}"><h3>${escapeHtml(f.path)}${
       f.a !== f.b ? ' <span class="tag">changed</span>' : ""
-    }</h3><div class="cols"><div><div class="side">${esc(diff.a)}</div>${
+    }</h3><div class="cols"><div><div class="side">${escapeHtml(diff.a)}</div>${
       svgImg(f.a, `${f.path} at ${diff.a}`)
-    }</div><div><div class="side">${esc(diff.b)}</div>${
+    }</div><div><div class="side">${escapeHtml(diff.b)}</div>${
       svgImg(f.b, `${f.path} at ${diff.b}`)
     }</div></div></div>`;
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Quarry diff: ${esc(diff.a)} → ${
-    esc(diff.b)
+<html lang="en"><head><meta charset="utf-8"><title>Quarry diff: ${escapeHtml(diff.a)} → ${
+    escapeHtml(diff.b)
   }</title>
 <style>body{font-family:system-ui,sans-serif;margin:1rem 1.5rem;color:#222}
 table{border-collapse:collapse;font-size:.85rem;margin-bottom:1rem}
@@ -304,36 +305,9 @@ th,td{border:1px solid #ddd;padding:.2rem .45rem;text-align:left}th{background:#
 .side{font-size:.8rem;color:#666}.tag{background:#fde3b0;font-size:.75rem;padding:0 .4rem;
 border-radius:.5rem}.none{color:#999;padding:2rem;border:1px dashed #ccc}
 .pair{margin-bottom:1.5rem}</style></head><body>
-<h1>pipeline.lock: ${esc(diff.a)} → ${esc(diff.b)}</h1>
+<h1>pipeline.lock: ${escapeHtml(diff.a)} → ${escapeHtml(diff.b)}</h1>
 ${isEmptyDiff(diff) ? "<p>No changes in the lock.</p>" : ""}
-${section("Instances", ["Instance", "Status"], diff.instances.map((c) => [where(c), c.status]))}
-${
-    section(
-      "Params",
-      ["Instance", "Param", diff.a, diff.b],
-      diff.params.map((c) => [where(c), c.key, formatValue(c.old), formatValue(c.new)]),
-    )
-  }
-${
-    section(
-      "Metrics",
-      ["Instance", "Metric", diff.a, diff.b, "Change"],
-      diff.metrics.map((c) => [
-        where(c),
-        `${c.file}:${c.path}`,
-        formatNumber(c.old),
-        formatNumber(c.new),
-        formatDelta(c.delta),
-      ]),
-    )
-  }
-${
-    section(
-      "Outs",
-      ["Instance", "Out", "Status"],
-      diff.outs.map((c) => [where(c), c.path, c.status]),
-    )
-  }
+${diffTables(diff).map(section).join("\n")}
 <h2>Figures (${changed.length} changed, ${same.length} unchanged)</h2>
 ${[...changed, ...same].map(fig).join("\n") || "<p>No figures.</p>"}
 </body></html>

@@ -359,73 +359,69 @@ export function evaluateClaims(results: Results, options: ClaimOptions = {}): Cl
   const each = (f: (d: string, by: Map<string, ByRepeat>) => Comparison[]) =>
     [...scores].flatMap(([d, by]) => f(d, by));
   const single = ["random", "least_confidence", "margin", "entropy", "uniform", "clustering"];
-  claims.push(combine(
-    "uncertainty_beats_random",
-    "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
-    each((d, by) =>
-      ["least_confidence", "margin", "entropy"].map((s) => greater(d, by, s, "random"))
-    ),
-    note,
-  ));
-  claims.push(combine(
-    "uncertainty_strategies_similar",
-    "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
-    each((d, by) => [
-      close(d, by, "least_confidence", "margin"),
-      close(d, by, "least_confidence", "entropy"),
-      close(d, by, "margin", "entropy"),
-    ]),
-    note,
-  ));
-  claims.push(combine(
-    "uniform_clustering_beat_random",
-    "Uniform and clustering both beat random sampling (Fig. 4)",
-    each((d, by) => [greater(d, by, "uniform", "random"), greater(d, by, "clustering", "random")]),
-    note,
-  ));
-  claims.push(combine(
-    "entropy_beats_uniform",
-    "Entropy is slightly better than uniform (Fig. 4)",
-    each((d, by) => [greater(d, by, "entropy", "uniform")]),
-    note,
-  ));
-  claims.push(combine(
-    "clustering_beats_entropy_uniform",
-    "Clustering beats both entropy and uniform (Fig. 4)",
-    each((
-      d,
-      by,
-    ) => [greater(d, by, "clustering", "entropy"), greater(d, by, "clustering", "uniform")]),
-    note,
-  ));
-  claims.push(combine(
-    "entropy_clustering_best",
-    "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
-    each((d, by) =>
-      [...by.keys()].filter((s) => s !== "entropy_clustering" && !s.includes(":")).sort().map((
-        s,
-      ) => greater(d, by, "entropy_clustering", s))
-    ),
-    note,
-  ));
-  claims.push(combine(
-    "entropy_uniform_close_second",
-    "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
-    each((d, by) => [
-      close(d, by, "entropy_uniform", "entropy_clustering"),
-      ...single.map((s) => greater(d, by, "entropy_uniform", s)),
-    ]),
-    note,
-  ));
-  claims.push(combine(
-    "triple_worse_than_pairs",
-    "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
-    each((d, by) => [
-      greater(d, by, "entropy_clustering", "entropy_clustering_uniform"),
-      greater(d, by, "entropy_uniform", "entropy_clustering_uniform"),
-    ]),
-    note,
-  ));
+  // Each strategy claim: id, statement, and the comparisons it needs per dataset.
+  const strategyClaims: [string, string, (d: string, by: Map<string, ByRepeat>) => Comparison[]][] =
+    [
+      [
+        "uncertainty_beats_random",
+        "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
+        (d, by) =>
+          ["least_confidence", "margin", "entropy"].map((s) => greater(d, by, s, "random")),
+      ],
+      [
+        "uncertainty_strategies_similar",
+        "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
+        (d, by) => [
+          close(d, by, "least_confidence", "margin"),
+          close(d, by, "least_confidence", "entropy"),
+          close(d, by, "margin", "entropy"),
+        ],
+      ],
+      [
+        "uniform_clustering_beat_random",
+        "Uniform and clustering both beat random sampling (Fig. 4)",
+        (d, by) => [greater(d, by, "uniform", "random"), greater(d, by, "clustering", "random")],
+      ],
+      [
+        "entropy_beats_uniform",
+        "Entropy is slightly better than uniform (Fig. 4)",
+        (d, by) => [greater(d, by, "entropy", "uniform")],
+      ],
+      [
+        "clustering_beats_entropy_uniform",
+        "Clustering beats both entropy and uniform (Fig. 4)",
+        (d, by) => [
+          greater(d, by, "clustering", "entropy"),
+          greater(d, by, "clustering", "uniform"),
+        ],
+      ],
+      [
+        "entropy_clustering_best",
+        "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
+        (d, by) =>
+          [...by.keys()].filter((s) => s !== "entropy_clustering" && !s.includes(":")).sort()
+            .map((s) => greater(d, by, "entropy_clustering", s)),
+      ],
+      [
+        "entropy_uniform_close_second",
+        "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
+        (d, by) => [
+          close(d, by, "entropy_uniform", "entropy_clustering"),
+          ...single.map((s) => greater(d, by, "entropy_uniform", s)),
+        ],
+      ],
+      [
+        "triple_worse_than_pairs",
+        "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
+        (d, by) => [
+          greater(d, by, "entropy_clustering", "entropy_clustering_uniform"),
+          greater(d, by, "entropy_uniform", "entropy_clustering_uniform"),
+        ],
+      ],
+    ];
+  for (const [id, statement, compare] of strategyClaims) {
+    claims.push(combine(id, statement, each(compare), note));
+  }
   claims.push(selectionBeatsSeeding(results, datasets, acc));
   claims.push(seedSizeClaim(results, datasets, acc));
   claims.push(...stoppingClaims(results, options.stopRule ?? "batch-entropy", t));

@@ -11,6 +11,7 @@ import type { ClaimResult } from "./claims.ts";
 import { commonQueries, DEFAULT_THRESHOLDS } from "./claims.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
+import { escapeHtml } from "../util/html.ts";
 import type { Results, TargetResult } from "./results.ts";
 import { datasetLabel, seriesLabel, STRATEGIES } from "./results.ts";
 
@@ -45,13 +46,7 @@ export interface ReportInput {
   stopRule?: string;
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
-    /"/g,
-    "&quot;",
-  );
-}
+export { escapeHtml };
 
 const pct = (x: number) => (100 * x).toFixed(2);
 

@@ -1,5 +1,5 @@
 /**
- * Small shared utilities: seeded random numbers, canonical JSON, atomic file writes.
+ * Small shared utilities: seeded random numbers, canonical JSON, atomic file writes, HTML escaping.
  *
  * @module
  */
@@ -7,3 +7,4 @@
 export * from "./random.ts";
 export * from "./json.ts";
 export * from "./fs.ts";
+export * from "./html.ts";

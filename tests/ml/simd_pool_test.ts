@@ -1,7 +1,7 @@
 /** The SIMD helper pool (lib/ml/kernels/simd_pool.ts): splitting, threads, errors, shutdown. */
 
 import assert from "node:assert/strict";
-import { createSimdPool, splitRange } from "../../lib/ml/kernels/simd_pool.ts";
+import { createSimdPool, splitRange, splitVectors } from "../../lib/ml/kernels/simd_pool.ts";
 import { simdKernels, simdModule } from "../../lib/ml/kernels/simd.ts";
 
 Deno.test("splitRange covers 0..n in order with near-equal, non-empty pieces", () => {
@@ -73,4 +73,10 @@ Deno.test("a 1-thread pool runs parts in order on this thread", async () => {
   assert.deepEqual(Array.from(f.subarray(1028, 1032)), [0, 1, 2, 0]);
   assert.deepEqual(Array.from(f.subarray(1040 + 4, 1040 + 8)), [0, 7, 8, 0]);
   await pool.close();
+});
+
+Deno.test("splitVectors splits into whole 4-float vectors, the tail in the last piece", () => {
+  assert.deepEqual(splitVectors(18, 2), [[0, 8], [8, 18]]);
+  assert.deepEqual(splitVectors(3, 2), [[0, 3]]);
+  assert.deepEqual(splitVectors(16, 4), [[0, 4], [4, 8], [8, 12], [12, 16]]);
 });

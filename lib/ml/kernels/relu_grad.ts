@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
 import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
-import { splitRange } from "./simd_pool.ts";
+import { splitVectors } from "./simd_pool.ts";
 
 /** The kernel's name. */
 export const QUARRY_RELU_GRAD = "QuarryReluGrad";
@@ -34,10 +34,9 @@ function reluGrad(
   // Elements are independent: each thread takes a block of whole SIMD vectors.
   pool.run(
     "relu_grad",
-    splitRange(Math.ceil(size / 4), pool.partsFor(size)).map(([q0, q1]) => {
-      const [i0, i1] = [4 * q0, Math.min(size, 4 * q1)];
-      return [dy0 + 4 * i0, x0 + 4 * i0, dx0 + 4 * i0, i1 - i0];
-    }),
+    splitVectors(size, pool.partsFor(size)).map((
+      [i0, i1],
+    ) => [dy0 + 4 * i0, x0 + 4 * i0, dx0 + 4 * i0, i1 - i0]),
   );
   return dx;
 }

@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
+import { type KernelConfig, type KernelFunc, type TensorInfo, util } from "@tensorflow/tfjs-core";
 import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
-import { splitRange } from "./simd_pool.ts";
+import { splitVectors } from "./simd_pool.ts";
 
 /** The kernel's name. */
 export const QUARRY_RMSPROP = "QuarryRMSProp";
@@ -37,9 +37,9 @@ function rmsprop(
   const backend = args.backend as WasmBackend;
   const { value, meanSquare, moment, gradient } = args.inputs;
   const attrs = args.attrs as unknown as RMSPropAttrs;
-  const size = value.shape.reduce((a, b) => a * b, 1);
+  const size = util.sizeFromShape(value.shape);
   for (const [name, t] of Object.entries(args.inputs)) {
-    if (t.dtype !== "float32" || t.shape.reduce((a: number, b: number) => a * b, 1) !== size) {
+    if (t.dtype !== "float32" || util.sizeFromShape(t.shape) !== size) {
       throw new TypeError(
         `lib/ml/kernels/rmsprop.ts: ${name} must be float32 of ${size} values like the value, ` +
           `got ${t.dtype} [${t.shape}]`,
@@ -53,25 +53,22 @@ function rmsprop(
   // Elements are independent: each thread takes a block (of whole SIMD vectors).
   pool.run(
     "rmsprop",
-    splitRange(Math.ceil(size / 4), pool.partsFor(3 * size)).map(([q0, q1]) => {
-      const [i0, i1] = [4 * q0, Math.min(size, 4 * q1)];
-      return [
-        v! + 4 * i0,
-        ms! + 4 * i0,
-        mom! + 4 * i0,
-        g! + 4 * i0,
-        vOut! + 4 * i0,
-        msOut! + 4 * i0,
-        momOut! + 4 * i0,
-        i1 - i0,
-        attrs.decay,
-        // In double, then rounded to float (by the call), as tfjs's `mul(x, 1 - decay)` does.
-        1 - attrs.decay,
-        attrs.learningRate,
-        attrs.momentum,
-        attrs.epsilon,
-      ];
-    }),
+    splitVectors(size, pool.partsFor(3 * size)).map(([i0, i1]) => [
+      v! + 4 * i0,
+      ms! + 4 * i0,
+      mom! + 4 * i0,
+      g! + 4 * i0,
+      vOut! + 4 * i0,
+      msOut! + 4 * i0,
+      momOut! + 4 * i0,
+      i1 - i0,
+      attrs.decay,
+      // In double, then rounded to float (by the call), as tfjs's `mul(x, 1 - decay)` does.
+      1 - attrs.decay,
+      attrs.learningRate,
+      attrs.momentum,
+      attrs.epsilon,
+    ]),
   );
   return outs;
 }

@@ -24,14 +24,10 @@ export interface SimdPool {
   /** How many threads take parts of a call (1: no helper threads). */
   readonly threads: number;
   /**
-   * How many parts a caller should split a call into: a few per thread, so that a thread that
-   * gets a core late (tfjs's XNNPACK threads spin for milliseconds after each of their kernels)
-   * leaves its share to the others instead of holding everyone up. 1 with one thread.
-   */
-  readonly parts: number;
-  /**
-   * How many parts to split a call that writes `elements` floats into: {@link parts}, fewer for
-   * small outputs (a part under ~8k floats costs more to hand over than to compute).
+   * How many parts to split a call that writes `elements` floats into: a few per thread, so that
+   * a thread that gets a core late (tfjs's XNNPACK threads spin for milliseconds after each of
+   * their kernels) leaves its share to the others; fewer for small outputs (a part under ~8k
+   * floats costs more to hand over than to compute); 1 with one thread.
    */
   partsFor(elements: number): number;
   /**
@@ -58,6 +54,7 @@ const SLOT = 32;
 const MAX_PARTS = 64;
 const CLOSED = 0xffff;
 const MIN_PART_ELEMENTS = 8192;
+const PARTS_PER_THREAD = 4;
 
 type Kernels = Record<string, (...args: number[]) => void>;
 
@@ -103,7 +100,6 @@ for (;;) {
 export function serialPool(kernels: SimdKernels): SimdPool {
   return {
     threads: 1,
-    parts: 1,
     partsFor: () => 1,
     run(name, parts) {
       for (const args of parts) kernels[name](...args);
@@ -174,9 +170,8 @@ export async function createSimdPool(
   };
   return {
     threads,
-    parts: 4 * threads,
     partsFor: (elements) =>
-      Math.max(1, Math.min(4 * threads, Math.floor(elements / MIN_PART_ELEMENTS))),
+      Math.max(1, Math.min(PARTS_PER_THREAD * threads, Math.floor(elements / MIN_PART_ELEMENTS))),
     run(name, parts) {
       if (parts.length === 1) {
         kernels[name](...parts[0]!);
@@ -193,6 +188,14 @@ export async function createSimdPool(
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
+}
+
+/**
+ * `[start, end)` element ranges that split `0..n` into at most `parts` pieces of whole 4-float
+ * SIMD vectors (the last piece takes the tail), in order.
+ */
+export function splitVectors(n: number, parts: number): [number, number][] {
+  return splitRange(Math.ceil(n / 4), parts).map(([q0, q1]) => [4 * q0, Math.min(n, 4 * q1)]);
 }
 
 /** `[start, end)` ranges that split `0..n` into at most `parts` near-equal pieces, in order. */
