@@ -28,6 +28,13 @@ export interface Instance {
   readonly plots: readonly string[];
   /** Hosts the instance may reach over the network (empty: none). */
   readonly net: readonly string[];
+  /**
+   * Extra environment variables the child may see (the stage's `env:` list), beside the runner's
+   * fixed allow-list; names only, their values never reach a key or the lock.
+   */
+  readonly env?: readonly string[];
+  /** Wall-clock limit in seconds (the stage's `timeout:`); the instance is killed and fails past it. */
+  readonly timeout?: number;
   /** Free text, not part of the key. */
   readonly desc?: string;
   /** Names of the instances producing its deps, sorted. */
