@@ -94,7 +94,7 @@ function runFrom(meta: Json, trace: TraceRow[], folder: string, file: string): R
       : seeding)
     : canonicalStrategy(str(meta.strategy ?? "random", "strategy", file));
   const seedSize = meta.seed_size ?? trace[0]?.queries;
-  return {
+  const run: RunResult = {
     experiment,
     dataset: str(meta.dataset, "dataset", file),
     series,
@@ -102,6 +102,10 @@ function runFrom(meta: Json, trace: TraceRow[], folder: string, file: string): R
     repeat: num(meta.repeat ?? 0, "repeat", file),
     trace,
   };
+  if (meta.target_test_accuracy !== undefined) {
+    run.target_test_accuracy = num(meta.target_test_accuracy, "target_test_accuracy", file);
+  }
+  return run;
 }
 
 /** The one-round runs of a `seeding.json` (stage `seeding`). */

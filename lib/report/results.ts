@@ -28,6 +28,11 @@ export interface RunResult {
   repeat: number;
   /** The run's per-round trace, round 0 first. */
   trace: TraceRow[];
+  /**
+   * The target's accuracy on the same test images the run's substitute was scored on (its
+   * `summary.json`), when known: what "close to a model trained on the whole dataset" compares.
+   */
+  target_test_accuracy?: number;
 }
 
 /** Where a stopping rule stopped one entropy run. */
