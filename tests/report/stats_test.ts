@@ -190,6 +190,8 @@ Deno.test("judgeClaim(): AND over the comparisons, with the deciding one named",
   equal(open.verdict, "inconclusive");
   equal(open.deciding, 1);
   ok(open.reason.includes("1 of 2"));
+  const partial = judgeClaim(judgeComparisons([c([], "none"), c([9], "one"), c(noisy, "five")]));
+  equal(partial.deciding, 2, "an undecided comparison with data is named before one without");
   const one = judgeClaim(judgeComparisons([c([9], "a"), c([9], "b")]));
   equal(one.verdict, "inconclusive");
   ok(one.reason.includes("n = 1"));

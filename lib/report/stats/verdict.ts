@@ -279,7 +279,11 @@ export function judgeClaim(comparisons: readonly ComparisonResult[]): ClaimJudge
       deciding: weakest.i,
     };
   }
-  const weakest = open.sort((a, b) => pOf(b.c) - pOf(a.c) || a.i - b.i)[0]!;
+  // The weakest undecided comparison that has data; one without data only when none has any.
+  const rank = (c: ComparisonResult) => (c.n >= 2 ? 0 : c.n === 1 ? 1 : 2);
+  const weakest = open.sort((a, b) =>
+    rank(a.c) - rank(b.c) || pOf(b.c) - pOf(a.c) || a.i - b.i
+  )[0]!;
   const single = open.every(({ c }) => c.n <= 1);
   return {
     verdict: "inconclusive",
