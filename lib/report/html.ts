@@ -13,26 +13,9 @@ import { ALPHA } from "./stats/mod.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
 import { escapeHtml } from "../util/html.ts";
-import type { Results, TargetResult } from "./results.ts";
+import type { Results } from "./results.ts";
+import { targetsSection, thousands } from "./targets.ts";
 import { datasetLabel, seriesLabel, STRATEGIES } from "./results.ts";
-
-/** The thesis's full-data accuracies, and why ours differ. */
-export const THESIS_TARGETS: Readonly<Record<string, { accuracy: number; reason: string }>> = {
-  mnist: {
-    accuracy: 0.9819,
-    reason: "The thesis's model is evaluated on 2,000 test images only (its defense.py uses test " +
-      "indices 6000–7999) and its code loads a 3-conv victim (net3conv_mnist.pth) although the " +
-      "text says two-layer CNN. Ours is the LeNet-style CNN of DESIGN §3; trained on the full " +
-      "set it reaches about 99%.",
-  },
-  "fashion-mnist": {
-    accuracy: 0.6252,
-    reason: "The thesis's 62.52% comes from a bug: its active-learning pool was hard-coded to " +
-      "MNIST (torchvision.datasets.MNIST), so its Fashion-MNIST runs sent MNIST images to the " +
-      "Fashion-MNIST victim; and its victim was evaluated on 2,000 test images only. A " +
-      "LeNet-style CNN trained on all of Fashion-MNIST reaches about 90–91%.",
-  },
-};
 
 /** What {@linkcode renderReport} draws. */
 export interface ReportInput {
@@ -128,41 +111,6 @@ ${scaleNote(input.results)}
 <span class="v inconclusive">${counts.inconclusive} inconclusive</span></p>
 <nav><a href="#targets">Targets</a> · <a href="#claims">Claims</a> · <a href="#figures">Figures</a>
 · <a href="#tables">Tables</a> · <a href="#rules">Verdict rules</a></nav></header>`;
-}
-
-function targetsSection(results: Results): string {
-  const rows = [...results.targets].sort((a, b) => (a.dataset < b.dataset ? -1 : 1)).map((t) => {
-    const thesis = THESIS_TARGETS[t.dataset];
-    const gap = thesis ? (100 * (t.test_accuracy - thesis.accuracy)).toFixed(2) : "–";
-    return `<tr><td>${escapeHtml(datasetLabel(t.dataset))}</td><td>${pct(t.test_accuracy)}%</td>
-<td>${t.test_size ?? "–"}</td><td>${thesis ? pct(thesis.accuracy) + "%" : "–"}</td>
-<td>${thesis && Number(gap) > 0 ? "+" : ""}${gap}</td>
-<td class="reason">${thesis ? escapeHtml(thesis.reason) : ""} ${escapeHtml(ourSetup(t))}</td></tr>`;
-  });
-  return `<section id="targets"><h2>Targets</h2>
-<p>Test accuracy of each target (victim) trained on the full training set, beside the thesis's
-full-data accuracy.</p>
-<table><thead><tr><th>Dataset</th><th>Ours</th><th>Test images</th><th>Thesis</th>
-<th>Gap (pp)</th><th>Why they differ</th></tr></thead>
-<tbody>${rows.join("\n") || '<tr><td colspan="6" class="na">no targets</td></tr>'}</tbody>
-</table></section>`;
-}
-
-/** 60000 → "60,000", independent of the host's locale. */
-function thousands(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** How our target was trained and measured, from its metrics. */
-function ourSetup(t: TargetResult): string {
-  const train = t.train_size === undefined
-    ? ""
-    : ` trained on ${thousands(t.train_size)} training images` +
-      (t.train_size < 60000 ? " (a reduced profile: the full set has 60,000)" : "");
-  const test = t.test_size === undefined
-    ? ""
-    : ` measured on ${thousands(t.test_size)} test images`;
-  return train || test ? `Ours:${train}${train && test ? "," : ""}${test}.` : "";
 }
 
 function num(x: number | null, digits: number): string {
@@ -380,6 +328,7 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}
 td.reason,td.ev{font-size:.8rem;color:#444;max-width:520px}
+.kind{font-weight:600;color:#555}
 .test,.why,.note{font-size:.75rem;color:#666;margin-top:.2rem}
 .na{color:#999}.sp{color:#777;font-size:.8em;white-space:nowrap}
 #tables{overflow-x:auto}
