@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../util/fs.ts";
 import { AccessLog, parseAccessLog } from "./access_log.ts";
 import { addKey, KeyRing, readKeysFile } from "./keys.ts";
 import { loadServeModel } from "./model.ts";
-import { attackSpec, formatSummaryTable, summariseLog } from "./report.ts";
+import { attackSpec, formatSeriesTable, formatSummaryTable, summariseLog } from "./report.ts";
 import { startServer } from "./server.ts";
 import { UsageStore } from "./usage.ts";
 
@@ -151,6 +151,7 @@ async function reportCommand(args: string[]): Promise<void> {
     bucket,
   );
   console.log(formatSummaryTable(summary));
+  console.log(formatSeriesTable(summary));
   if (values.json !== undefined) {
     await writeFileAtomic(values.json, JSON.stringify(summary, null, 2) + "\n");
   }

@@ -100,21 +100,42 @@ export function summariseLog(entries: readonly AccessEntry[], bucketSeconds = 1)
   return { bucket_seconds: bucketSeconds, start: new Date(t0).toISOString(), keys, series };
 }
 
-/** The per-key table as fixed-width text. */
-export function formatSummaryTable(summary: AttackSummary): string {
-  const head = ["key", "requests", "images", "statuses", "first", "last", "peak/bucket"];
-  const rows = summary.keys.map((k) => [
-    k.key,
-    String(k.requests),
-    String(k.images),
-    Object.entries(k.statuses).map(([s, n]) => `${s}:${n}`).join(" "),
-    k.first,
-    k.last,
-    String(k.peak_images_per_bucket),
-  ]);
+function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (cells: string[]) => cells.map((s, c) => s.padEnd(widths[c]!)).join("  ").trimEnd();
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
+}
+
+/** Queries over time: one row per key and non-empty bucket, in time order. */
+export function formatSeriesTable(summary: AttackSummary): string {
+  const points = [...summary.series].sort((a, b) => a.t - b.t || (a.key < b.key ? -1 : 1));
+  return table(
+    ["t (s)", "key", "requests", "images", "cumulative"],
+    points.map((p) => [
+      String(p.t),
+      p.key,
+      String(p.requests),
+      String(p.images),
+      String(p.cumulative),
+    ]),
+  );
+}
+
+/** The per-key table as fixed-width text. */
+export function formatSummaryTable(summary: AttackSummary): string {
+  const head = ["key", "requests", "images", "statuses", "first", "last", "peak/bucket"];
+  return table(
+    head,
+    summary.keys.map((k) => [
+      k.key,
+      String(k.requests),
+      String(k.images),
+      Object.entries(k.statuses).map(([s, n]) => `${s}:${n}`).join(" "),
+      k.first,
+      k.last,
+      String(k.peak_images_per_bucket),
+    ]),
+  );
 }
 
 /** Vega-Lite: images answered over time (cumulative), one line per key. */

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { type AccessEntry, parseAccessLog } from "../../lib/serve/access_log.ts";
-import { attackSpec, formatSummaryTable, summariseLog } from "../../lib/serve/report.ts";
+import {
+  attackSpec,
+  formatSeriesTable,
+  formatSummaryTable,
+  summariseLog,
+} from "../../lib/serve/report.ts";
 import { renderSvg } from "../../lib/report/render.ts";
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
@@ -41,6 +46,12 @@ Deno.test("the summary counts requests, images and refusals per key and bucket",
   const table = formatSummaryTable(s);
   assert.match(table, /^key\s+requests\s+images/);
   assert.match(table, /alice\s+3\s+200\s+200:2 429:1/);
+  assert.deepEqual(formatSeriesTable(s).split("\n").slice(2, 6), [
+    "0      (none)  1         0       0",
+    "0      alice   2         200     200",
+    "10     alice   1         0       200",
+    "10     bob     1         5       5",
+  ]);
   assert.deepEqual(summariseLog([], 1).keys, []);
   assert.throws(() => summariseLog(LOG, 0), /Invalid bucket/);
 });
