@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs-core";
 import { createClassifier, decodeWeights, initBackend } from "../../lib/ml/mod.ts";
 import { encodeBase64 } from "../../lib/serve/wire.ts";
 import { parseAccessLog } from "../../lib/serve/access_log.ts";
@@ -359,6 +360,25 @@ Deno.test("the access log has one line per request, the key id and never the key
       ],
     );
     assert.ok(log.every((e) => e.latency_ms >= 0 && !Number.isNaN(Date.parse(e.time))));
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("answering leaves no tfjs tensor behind", async () => {
+  const key: TestKey = { id: "many", key: "qk_many", budget: 10_000, answer: "probabilities" };
+  const server = await startTestServer([key]);
+  try {
+    const images = randomImages(5, 13);
+    await postRaw(server.url, key.key, images, "5,28,28");
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) {
+      const rs = await Promise.all(
+        Array.from({ length: 4 }, () => postRaw(server.url, key.key, images, "5,28,28")),
+      );
+      assert.ok(rs.every((r) => r.status === 200));
+    }
+    assert.equal(tf.memory().numTensors, before);
   } finally {
     await server.close();
   }
