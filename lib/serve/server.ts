@@ -97,133 +97,154 @@ function errorResponse(
   return json(status, body, extra.headers);
 }
 
+/** What the endpoints share. */
+interface Context {
+  readonly options: ServerOptions;
+  readonly limiter: RateLimiter;
+  readonly limits: BatchLimits;
+}
+
+/** The key of `Authorization: Bearer <key>`, or a 401. */
+async function authenticate(keys: KeyRing, request: Request): Promise<KeyRecord> {
+  const header = request.headers.get("authorization");
+  const m = header === null ? null : /^Bearer +([^\s]+) *$/i.exec(header);
+  if (m === null) {
+    throw new RequestError(
+      401,
+      "unauthorized",
+      "Missing API key: expected the header Authorization: Bearer <key>",
+      "Authorization",
+    );
+  }
+  const record = await keys.find(m[1]!);
+  if (record === null) {
+    throw new RequestError(401, "unauthorized", "Unknown API key", "Authorization");
+  }
+  return record;
+}
+
+/** Authenticates and rate-limits a request (before its body is read). */
+async function admit(ctx: Context, request: Request, seen: Seen): Promise<KeyRecord> {
+  const record = await authenticate(ctx.options.keys, request);
+  seen.key = record.id;
+  const decision = ctx.limiter.take(record.id, record.rate);
+  if (!decision.ok) {
+    throw Object.assign(
+      new RequestError(
+        429,
+        "rate_limited",
+        `Rate limit: expected at most ${record.rate} requests per second; retry after ${decision.retryAfter} s`,
+      ),
+      { retryAfter: decision.retryAfter },
+    );
+  }
+  return record;
+}
+
+/** `POST /v1/predict`. */
+async function predict(ctx: Context, request: Request, seen: Seen): Promise<Response> {
+  const { model, usage, maxBody } = ctx.options;
+  const record = await admit(ctx, request, seen);
+  const type = mediaType(request);
+  if (type !== "application/json" && type !== "application/octet-stream") {
+    throw new RequestError(
+      415,
+      "unsupported_media_type",
+      `Unsupported Content-Type "${type}": expected application/json or application/octet-stream`,
+      "Content-Type",
+    );
+  }
+  const bytes = await readLimited(request, maxBody);
+  const batch = type === "application/json"
+    ? parseJsonBatch(bytes, ctx.limits)
+    : parseRawBatch(bytes, request.headers.get(SHAPE_HEADER), ctx.limits);
+  seen.asked = batch.n;
+  // Counted synchronously: no other request can take the same images meanwhile.
+  if (!usage.reserve(record.id, batch.n, record.budget)) {
+    const remaining = record.budget - usage.used(record.id);
+    return errorResponse(
+      429,
+      "budget_exceeded",
+      `Query budget exceeded: asked for ${batch.n} images with ${remaining} of ${record.budget} left`,
+      { remaining, budget: record.budget },
+    );
+  }
+  let probs: Float32Array;
+  try {
+    probs = model.predictProba(batch.pixels, batch.n);
+  } catch (error) {
+    usage.release(record.id, batch.n);
+    await usage.commit();
+    throw error;
+  }
+  // Durable before the answer leaves. Should the write fail, the images stay counted (a 500,
+  // never an answer whose query could be forgotten).
+  await usage.commit();
+  seen.images = batch.n;
+  return json(200, answerBody(record, probs, batch.n, model.classes, usage.used(record.id)));
+}
+
+/** `GET /v1/usage`. */
+async function usageOf(ctx: Context, request: Request, seen: Seen): Promise<Response> {
+  const record = await admit(ctx, request, seen);
+  const used = ctx.options.usage.used(record.id);
+  const body: UsageBody = {
+    id: record.id,
+    answer: record.answer,
+    budget: record.budget,
+    used,
+    remaining: Math.max(0, record.budget - used),
+    rate: record.rate,
+  };
+  return json(200, body);
+}
+
+/** `GET /v1/health`. */
+function health(ctx: Context): Response {
+  const { model, maxBatch, maxBody } = ctx.options;
+  const body: HealthBody = {
+    status: "ok",
+    image: [model.height, model.width],
+    classes: model.classes,
+    max_batch: maxBatch,
+    max_body: maxBody,
+  };
+  return json(200, body);
+}
+
+type Endpoint = (ctx: Context, request: Request, seen: Seen) => Promise<Response> | Response;
+
+const ROUTES: Readonly<Record<string, readonly [string, Endpoint]>> = {
+  [HEALTH_PATH]: ["GET", health],
+  [USAGE_PATH]: ["GET", usageOf],
+  [PREDICT_PATH]: ["POST", predict],
+};
+
+function route(ctx: Context, request: Request, path: string, seen: Seen) {
+  const found = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+  if (found === undefined) {
+    return errorResponse(404, "not_found", `No such endpoint "${path}"`, { field: "path" });
+  }
+  if (request.method !== found[0]) {
+    return errorResponse(
+      405,
+      "method_not_allowed",
+      `Method ${request.method} not allowed on ${path}: expected ${found[0]}`,
+      { field: "method", headers: { allow: found[0] } },
+    );
+  }
+  return found[1](ctx, request, seen);
+}
+
 /** Builds the request handler (no socket: `Deno.serve` or a test calls it). */
 export function createHandler(options: ServerOptions): (request: Request) => Promise<Response> {
-  const { model, keys, usage, maxBatch, maxBody } = options;
-  const limiter = new RateLimiter(options.now);
-  const limits: BatchLimits = { height: model.height, width: model.width, maxBatch };
+  const { model, maxBatch } = options;
+  const ctx: Context = {
+    options,
+    limiter: new RateLimiter(options.now),
+    limits: { height: model.height, width: model.width, maxBatch },
+  };
   const report = options.onInternalError ?? ((e) => console.error("internal error:", e));
-
-  const authenticate = async (request: Request): Promise<KeyRecord> => {
-    const header = request.headers.get("authorization");
-    const m = header === null ? null : /^Bearer +([^\s]+) *$/i.exec(header);
-    if (m === null) {
-      throw new RequestError(
-        401,
-        "unauthorized",
-        "Missing API key: expected the header Authorization: Bearer <key>",
-        "Authorization",
-      );
-    }
-    const record = await keys.find(m[1]!);
-    if (record === null) {
-      throw new RequestError(401, "unauthorized", "Unknown API key", "Authorization");
-    }
-    return record;
-  };
-
-  const admit = async (request: Request, seen: Seen): Promise<KeyRecord> => {
-    const record = await authenticate(request);
-    seen.key = record.id;
-    const decision = limiter.take(record.id, record.rate);
-    if (!decision.ok) {
-      throw Object.assign(
-        new RequestError(
-          429,
-          "rate_limited",
-          `Rate limit: expected at most ${record.rate} requests per second; retry after ${decision.retryAfter} s`,
-        ),
-        { retryAfter: decision.retryAfter },
-      );
-    }
-    return record;
-  };
-
-  const predict = async (request: Request, seen: Seen): Promise<Response> => {
-    const record = await admit(request, seen);
-    const type = mediaType(request);
-    if (type !== "application/json" && type !== "application/octet-stream") {
-      throw new RequestError(
-        415,
-        "unsupported_media_type",
-        `Unsupported Content-Type "${type}": expected application/json or application/octet-stream`,
-        "Content-Type",
-      );
-    }
-    const bytes = await readLimited(request, maxBody);
-    const batch = type === "application/json"
-      ? parseJsonBatch(bytes, limits)
-      : parseRawBatch(bytes, request.headers.get(SHAPE_HEADER), limits);
-    seen.asked = batch.n;
-    if (!usage.reserve(record.id, batch.n, record.budget)) {
-      const remaining = record.budget - usage.used(record.id);
-      return errorResponse(
-        429,
-        "budget_exceeded",
-        `Query budget exceeded: asked for ${batch.n} images with ${remaining} of ${record.budget} left`,
-        { remaining, budget: record.budget },
-      );
-    }
-    let probs: Float32Array;
-    try {
-      probs = model.predictProba(batch.pixels, batch.n);
-    } catch (error) {
-      usage.release(record.id, batch.n);
-      await usage.commit();
-      throw error;
-    }
-    await usage.commit();
-    seen.images = batch.n;
-    const used = usage.used(record.id);
-    return json(200, answerBody(record, probs, batch.n, model.classes, used));
-  };
-
-  const usageOf = async (request: Request, seen: Seen): Promise<Response> => {
-    const record = await admit(request, seen);
-    const used = usage.used(record.id);
-    const body: UsageBody = {
-      id: record.id,
-      answer: record.answer,
-      budget: record.budget,
-      used,
-      remaining: Math.max(0, record.budget - used),
-      rate: record.rate,
-    };
-    return json(200, body);
-  };
-
-  const health = (): Response => {
-    const body: HealthBody = {
-      status: "ok",
-      image: [model.height, model.width],
-      classes: model.classes,
-      max_batch: maxBatch,
-      max_body: maxBody,
-    };
-    return json(200, body);
-  };
-
-  const route = (request: Request, path: string, seen: Seen): Promise<Response> | Response => {
-    const routes: Record<string, [string, () => Promise<Response> | Response]> = {
-      [HEALTH_PATH]: ["GET", health],
-      [USAGE_PATH]: ["GET", () => usageOf(request, seen)],
-      [PREDICT_PATH]: ["POST", () => predict(request, seen)],
-    };
-    const found = Object.hasOwn(routes, path) ? routes[path] : undefined;
-    if (found === undefined) {
-      return errorResponse(404, "not_found", `No such endpoint "${path}"`, { field: "path" });
-    }
-    if (request.method !== found[0]) {
-      return errorResponse(
-        405,
-        "method_not_allowed",
-        `Method ${request.method} not allowed on ${path}: expected ${found[0]}`,
-        { field: "method", headers: { allow: found[0] } },
-      );
-    }
-    return found[1]();
-  };
-
   return async (request: Request): Promise<Response> => {
     const started = performance.now();
     const time = new Date().toISOString();
@@ -232,7 +253,7 @@ export function createHandler(options: ServerOptions): (request: Request) => Pro
     let response: Response;
     try {
       path = new URL(request.url).pathname;
-      response = await route(request, path, seen);
+      response = await route(ctx, request, path, seen);
     } catch (error) {
       response = refusal(error, report);
     }
