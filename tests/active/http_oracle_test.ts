@@ -22,6 +22,7 @@ import {
   type TestKey,
   TINY,
   writeKeysFile,
+  writeTinyWeights,
 } from "../serve/_helpers.ts";
 
 const PROBS: TestKey = { id: "p", key: "qk_p", budget: 100, answer: "probabilities" };
@@ -149,6 +150,37 @@ Deno.test("the server's budget refusal is a BudgetExceededError; 401 is not retr
     });
     const rows = await labels.query(randomImages(2, 8));
     assert.deepEqual([...rows.data].filter((v) => v === 1).length, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the client learns max_batch from /v1/health and splits without changing a bit", async () => {
+  const server = await startTestServer([PROBS], { maxBatch: 4 });
+  try {
+    const images = randomImages(10, 14);
+    const split = await httpTarget({ ...base, url: server.url, key: PROBS.key })
+      .predictProba(images, 10);
+    await initBackend();
+    const { decodeWeights } = await import("../../lib/ml/mod.ts");
+    const dir = await Deno.makeTempDir();
+    const { spec, weights } = decodeWeights(await Deno.readFile(await writeTinyWeights(dir)));
+    await Deno.remove(dir, { recursive: true });
+    const model = createClassifier(spec);
+    model.setWeights(weights);
+    const whole = model.predictProba(images);
+    model.dispose();
+    assert.deepEqual(new Uint8Array(split.buffer), new Uint8Array(whole.buffer));
+    const log = await Deno.readTextFile(server.logPath);
+    assert.deepEqual(
+      log.trim().split("\n").map((l) => JSON.parse(l).asked),
+      [0, 4, 4, 2], // health, then three batches
+    );
+    const wrong = httpTarget({ ...base, classes: 3, url: server.url, key: PROBS.key });
+    await assert.rejects(
+      Promise.resolve(wrong.predictProba(images, 10)),
+      /serves \[28,28\] images and 10 classes, expected \[28,28\] and 3/,
+    );
   } finally {
     await server.close();
   }
