@@ -104,6 +104,42 @@ Deno.test("kill -9 loses no spent query and never resets a budget", async () => 
   }
 });
 
+Deno.test("kill -9 under concurrent load: every answer received is remembered", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quarry-persist-" });
+  const key: TestKey = { id: "dave", key: "qk_dave", budget: 100_000, answer: "labels" };
+  try {
+    const model = await writeTinyWeights(dir);
+    const keys = await writeKeysFile(dir, [key]);
+    const usage = join(dir, "usage.json");
+    const args = ["--model", model, "--keys", keys, "--usage", usage, "--port", "0"];
+    const server = await spawnServer(args);
+    let answered = 0;
+    let killed = false;
+    const images = randomImages(5, 4);
+    const client = async () => {
+      while (!killed) {
+        try {
+          const r = await postRaw(server.url, key.key, images, "5,28,28");
+          if (r.status === 200) answered += 5;
+        } catch {
+          return; // the connection died with the server
+        }
+        if (answered >= 200 && !killed) {
+          killed = true;
+          await kill9(server.child);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, client));
+    const counted = JSON.parse(await Deno.readTextFile(usage)).used.dave as number;
+    // Every answer a client got was on disk first; at most the 8 requests in flight are extra.
+    assert.ok(counted >= answered, `usage ${counted} < answered ${answered}`);
+    assert.ok(counted <= answered + 8 * 5, `usage ${counted} > answered ${answered} + in flight`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the CLI refuses a non-loopback host without --public", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
