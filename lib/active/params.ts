@@ -42,6 +42,7 @@ export const ACTIVE_DEFAULTS: Readonly<Record<string, ParamValue>> = {
   "active.train.batch": 32,
   "active.train.lr": 0.001,
   "active.train.patience": null,
+  "active.oracle": null,
 };
 
 /** Defaults of the `stopping.*` params. */
@@ -177,6 +178,48 @@ export interface ActiveSettings {
   readonly testSize: number;
   /** The repeat index (matrix var `repeat`, default 0), added to `active.seed`. */
   readonly repeat: number;
+  /** A served target to query over HTTP instead of the in-process one (`active.oracle`). */
+  readonly oracle: HttpOracleParam | null;
+}
+
+/** `active.oracle`: where the target is served and which environment variable holds the key. */
+export interface HttpOracleParam {
+  /** Base URL, `http://host:port` (the stage lists the host under `net:`). */
+  readonly url: string;
+  /** Name of the environment variable with the API key (listed under the stage's `env:`). */
+  readonly keyEnv: string;
+}
+
+/**
+ * Problems with an `active.oracle` value (null, or `{url, key_env}`); empty when valid. The key
+ * itself may not appear: params go into the lock.
+ */
+export function oracleParamIssues(value: ParamValue | undefined): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return [`expected null or {url, key_env}, got ${show(value)}`];
+  }
+  const issues: string[] = [];
+  for (const field of Object.keys(value)) {
+    if (field !== "url" && field !== "key_env") {
+      issues.push(
+        `unknown field "${field}": expected url and key_env (the key comes from the environment)`,
+      );
+    }
+  }
+  let url: URL | null = null;
+  try {
+    url = typeof value.url === "string" ? new URL(value.url) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    issues.push(`expected url to be an http:// or https:// URL, got ${show(value.url)}`);
+  }
+  if (typeof value.key_env !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.key_env)) {
+    issues.push(`expected key_env to be an environment variable name, got ${show(value.key_env)}`);
+  }
+  return issues;
 }
 
 /**
@@ -246,6 +289,9 @@ export function activeParamIssues(
     "a positive number",
   );
   need("active.train.patience", (v) => v === null || isInt(v, 0), "a non-negative integer or null");
+  for (const message of oracleParamIssues(get("active.oracle").value)) {
+    issues.push({ param: "active.oracle", message });
+  }
   const model = get("active.model").value;
   if (typeof model !== "string" && (model === null || typeof model !== "object")) {
     issues.push({
@@ -341,7 +387,15 @@ export function parseActiveParams(
     poolSize: n("active.pool_size"),
     testSize: n("active.test_size"),
     repeat,
+    oracle: parseOracle(v("active.oracle")),
   };
+}
+
+function parseOracle(value: ParamValue | undefined): HttpOracleParam | null {
+  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value)) {
+    return null;
+  }
+  return { url: value.url as string, keyEnv: value.key_env as string };
 }
 
 /** Problems with the `stopping.*` params; empty when valid. */
