@@ -161,7 +161,8 @@ function buildInstance(
 }
 
 function outsideWorkspace(p: string): boolean {
-  return isAbsolute(p) || p === "." || p === ".." || p.startsWith("../") || p.startsWith(".quarry/");
+  return isAbsolute(p) || p === "." || p === ".." || p.startsWith("../") ||
+    p.startsWith(".quarry/");
 }
 
 /** Every combination of the axes' values, the last axis fastest; one empty one without axes. */
