@@ -22,15 +22,16 @@ import { readStages } from "./analyze/schema.ts";
 import { DEFAULT_MAX_INSTANCES, expandInstances } from "./analyze/expand.ts";
 import { linkInstances } from "./analyze/link.ts";
 import { reportCycles, topoOrder } from "./analyze/order.ts";
-import {
-  type ModuleValidator,
-  validateInProcess,
-  validateStages,
-  type ValidationMemo,
-} from "./analyze/validate.ts";
+import { type ModuleValidator, validateStages, type ValidationMemo } from "./analyze/validate.ts";
+import { childValidator } from "./validate_child.ts";
 
 export { interpolate } from "./analyze/interpolate.ts";
-export type { ValidationMemo } from "./analyze/validate.ts";
+export type {
+  ModuleJob,
+  ModuleOutcome,
+  ModuleValidator,
+  ValidationMemo,
+} from "./analyze/validate.ts";
 export { DEFAULT_MAX_INSTANCES } from "./analyze/expand.ts";
 
 /** Options for {@linkcode analyzePipeline}. */
@@ -39,7 +40,10 @@ export interface AnalyzeOptions {
   readonly profile?: string;
   /** `--set` overrides, applied after the profile, in order. */
   readonly set?: readonly { key: string; value: ParamValue }[];
-  /** Load run modules to check their exports and call their `validate` (default true). */
+  /**
+   * Load run modules to check their exports and call their `validate` (default true); they load
+   * in a read-only child process, never in this one.
+   */
   readonly importModules?: boolean;
   /**
    * Remembers validations that passed, so an unchanged module with unchanged params is not
@@ -48,7 +52,7 @@ export interface AnalyzeOptions {
   readonly validationMemo?: ValidationMemo;
   /** The most instances the pipeline may expand to (default {@linkcode DEFAULT_MAX_INSTANCES}). */
   readonly maxInstances?: number;
-  /** How a run module is loaded and validated (default: in this process). */
+  /** How a run module is loaded and validated (default: a read-only child, `childValidator`). */
   readonly validator?: ModuleValidator;
 }
 
@@ -93,7 +97,7 @@ export async function analyzePipeline(
       instances,
       paramLocs: locations,
       ...(options.validationMemo ? { memo: options.validationMemo } : {}),
-      validator: options.validator ?? validateInProcess,
+      validator: options.validator ?? childValidator({ workspace }),
     }, sink);
   }
   if (sink.failed) return fail();

@@ -10,9 +10,8 @@ import { resolve } from "node:path";
 import type { SourceLocation } from "../diagnostic.ts";
 import { canonicalJson, sha256 } from "../hash.ts";
 import type { ParamIssue, ParamValue } from "../stage_context.ts";
-import { type DiagnosticSink, firstLine, type InstanceDraft, type StageDraft } from "./common.ts";
+import type { DiagnosticSink, InstanceDraft, StageDraft } from "./common.ts";
 import { ancestorLoc } from "./params.ts";
-import { toFileUrl } from "../url.ts";
 
 /** A store of passed validations (see {@linkcode AnalyzeOptions.validationMemo}). */
 export interface ValidationMemo {
@@ -46,31 +45,11 @@ export type ModuleOutcome =
     readonly results: readonly (readonly ParamIssue[] | { readonly threw: string })[];
   };
 
-/** Validates one module's instances (in this process, or in a sandboxed child). */
+/**
+ * Validates one module's instances. The runner's is `childValidator` (validate_child.ts): the
+ * module loads in a read-only child, never in the runner.
+ */
 export type ModuleValidator = (job: ModuleJob) => Promise<ModuleOutcome>;
-
-/** Imports the module into this process (kept for tests of the phase; the runner uses a child). */
-export const validateInProcess: ModuleValidator = async (job) => {
-  let mod;
-  try {
-    mod = await import(toFileUrl(job.module));
-  } catch (e) {
-    return { load: "failed", error: firstLine(e) };
-  }
-  if (typeof mod.run !== "function") return { load: "no-run" };
-  const validate = typeof mod.validate === "function" ? mod.validate : undefined;
-  return {
-    load: "ok",
-    results: job.instances.map((i) => {
-      if (!validate) return [];
-      try {
-        return validate(i.params, i.vars) ?? [];
-      } catch (e) {
-        return { threw: firstLine(e) };
-      }
-    }),
-  };
-};
 
 /** Inputs of the validation phase. */
 export interface ValidateContext {
@@ -81,6 +60,8 @@ export interface ValidateContext {
   readonly paramLocs: ReadonlyMap<string, SourceLocation>;
   readonly memo?: ValidationMemo;
   readonly validator: ModuleValidator;
+  /** How many modules validate at once (default 4). */
+  readonly concurrency?: number;
 }
 
 /**
@@ -90,29 +71,48 @@ export async function validateStages(
   ctx: ValidateContext,
   sink: DiagnosticSink,
 ): Promise<string[]> {
-  const memoKeys: string[] = [];
-  const done = new Set<string>();
+  const jobs: { draft: StageDraft; users: InstanceDraft[]; module: string; key?: string }[] = [];
+  const seen = new Set<string>();
   for (const d of ctx.drafts) {
     if (!d.run) continue;
     const abs = resolve(ctx.workspace, d.run.value);
-    if (done.has(abs)) continue;
-    done.add(abs);
+    if (seen.has(abs)) continue;
+    seen.add(abs);
     const users = ctx.instances.filter((i) => resolve(ctx.workspace, i.inst.run) === abs);
     const key = await memoKey(ctx.memo, abs, users);
     if (key && ctx.memo?.has(key)) continue;
-    const outcome = await ctx.validator({
-      module: abs,
-      instances: users.map((i) => ({
+    jobs.push({ draft: d, users, module: abs, ...(key ? { key } : {}) });
+  }
+  const outcomes = await mapLimited(jobs, ctx.concurrency ?? 4, (j) =>
+    ctx.validator({
+      module: j.module,
+      instances: j.users.map((i) => ({
         name: i.inst.name,
         params: i.inst.params,
         vars: i.inst.vars,
       })),
-    });
+    }));
+  const memoKeys: string[] = [];
+  jobs.forEach((j, k) => {
     const before = sink.list.length;
-    reportOutcome(d, users, outcome, ctx.paramLocs, sink);
-    if (key && sink.list.length === before) memoKeys.push(key);
-  }
+    reportOutcome(j.draft, j.users, outcomes[k]!, ctx.paramLocs, sink);
+    if (j.key && sink.list.length === before) memoKeys.push(j.key);
+  });
   return memoKeys;
+}
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>) {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const k = next++;
+      out[k] = await fn(items[k]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
 }
 
 async function memoKey(
