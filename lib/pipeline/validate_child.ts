@@ -92,7 +92,7 @@ async function validateInChild(
   return { load: "failed", error: explain(line ?? `exited with code ${out?.code ?? "?"}`) };
 }
 
-/** Rephrases a permission error: validation may only read. */
+/** Rephrases a permission error (Deno's names the flag that would allow it): validation may only read. */
 function explain(message: string): string {
   const m = /Requires (\w+) access to "?([^",]+)"?/.exec(message);
   if (!m) return message;

@@ -33,6 +33,8 @@ Deno.test("a stage module that writes or spawns while loading fails validation; 
     );
     // The child's environment is cleared: the runner's variables do not reach stage code.
     assert.match(text, /Invalid param "x" for envspy: secret is unset/);
+    assert.match(text, /in stages\.caller\.run: net access to "127\.0\.0\.1:45679" is not allowed/);
+    assert.match(text, /in stages\.fetcher\.run: .*quarry-not-installed-anywhere/);
     assert.ok(!exists(join(dir, "pwned.txt")), "the top-level write did not happen");
     assert.ok(!exists(join(dir, "spawned.txt")), "the shell did not run");
   } finally {
@@ -47,7 +49,7 @@ Deno.test("dag loads no stage module; status and repro --dry validate in the chi
   try {
     const dag = await cli(["dag", "--pipeline", file]);
     assert.equal(dag.code, 0, dag.stderr);
-    assert.equal(dag.stdout, "writer\nspawner\nenvspy\n");
+    assert.equal(dag.stdout, "writer\nspawner\nenvspy\nfetcher\ncaller\n");
     for (const args of [["status"], ["repro", "--dry"]]) {
       const r = await cli([...args, "--pipeline", file]);
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
@@ -80,4 +82,17 @@ Deno.test("validateStages() batches one job per module and maps outcomes to diag
   assert.deepEqual(r.diagnostics.map((d) => d.message), [
     'validate() of "stages/noop.ts" threw for train@mnist-random-0: boom',
   ]);
+});
+
+Deno.test("a stage importing an uninstalled package fetches nothing and leaves deno.lock as it was", async () => {
+  // Analyzed in place, so the child runs with this project's deno.json and lock.
+  const lock = Deno.readTextFileSync("deno.lock");
+  const r = await analyzePipeline(join(fixturePath("escape"), "pipeline.yaml"));
+  assert.ok(!r.ok);
+  assert.ok(
+    r.diagnostics.some((d) => /stages\.fetcher\.run: .*quarry-not-installed/.test(d.message)),
+  );
+  assert.equal(Deno.readTextFileSync("deno.lock"), lock);
+  assert.ok(!exists("node_modules/quarry-not-installed-anywhere"));
+  assert.ok(!exists(join(fixturePath("escape"), "pwned.txt")));
 });
