@@ -21,6 +21,7 @@ import { resolveParams } from "./analyze/params.ts";
 import { readStages } from "./analyze/schema.ts";
 import { DEFAULT_MAX_INSTANCES, expandInstances } from "./analyze/expand.ts";
 import { linkInstances } from "./analyze/link.ts";
+import { guardWorkspaceFiles } from "./analyze/guard.ts";
 import { reportCycles, topoOrder } from "./analyze/order.ts";
 import { type ModuleValidator, validateStages, type ValidationMemo } from "./analyze/validate.ts";
 import { childValidator } from "./validate_child.ts";
@@ -52,6 +53,11 @@ export interface AnalyzeOptions {
   readonly validationMemo?: ValidationMemo;
   /** The most instances the pipeline may expand to (default {@linkcode DEFAULT_MAX_INSTANCES}). */
   readonly maxInstances?: number;
+  /**
+   * The modules of a run module's code (its transitive local imports, e.g. from the workspace's
+   * `CodeHasher`), which no out may overwrite; default: the run module alone.
+   */
+  readonly codeFiles?: (moduleAbs: string) => Promise<readonly string[]>;
   /** How a run module is loaded and validated (default: a read-only child, `childValidator`). */
   readonly validator?: ModuleValidator;
 }
@@ -82,10 +88,16 @@ export async function analyzePipeline(
   const { src, root, top, sink } = loaded;
   const fail = (): AnalyzeResult => ({ ok: false, diagnostics: sortDiagnostics(sink.list) });
 
-  const { tree, locations, profile } = resolveParams(top, workspace, options, sink);
+  const { tree, locations, profile, paramsFile } = resolveParams(top, workspace, options, sink);
   const maxInstances = options.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const drafts = readStages(root, top, { workspace, tree, profile, maxInstances }, sink);
   const instances = expandInstances(drafts, tree, maxInstances, sink);
+  await guardWorkspaceFiles(drafts, instances, {
+    workspace,
+    pipelineFile: src.path,
+    ...(paramsFile ? { paramsFile } : {}),
+    ...(options.codeFiles ? { codeFiles: options.codeFiles } : {}),
+  }, sink);
   const edgeNode = linkInstances(instances, workspace, sink);
   reportCycles(instances, edgeNode, sink);
 

@@ -127,6 +127,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     ...(v.profile !== undefined ? { profile: v.profile } : {}),
     set,
     validationMemo: ws.validated,
+    codeFiles: async (abs) => Object.keys((await ws.code.info(abs)).files),
     ...(maxInstances !== undefined ? { maxInstances } : {}),
     // dag draws the graph only: no stage module is loaded at all. status, --dry and repro
     // validate in read-only children (validate_child.ts); the runner never imports stage code.

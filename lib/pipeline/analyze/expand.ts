@@ -161,8 +161,7 @@ function buildInstance(
 }
 
 function outsideWorkspace(p: string): boolean {
-  return isAbsolute(p) || p === "." || p === ".." || p.startsWith("../") ||
-    p.startsWith(".quarry/");
+  return isAbsolute(p) || p === "." || p === ".." || p.startsWith("../");
 }
 
 /** Every combination of the axes' values, the last axis fastest; one empty one without axes. */

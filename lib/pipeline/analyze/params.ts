@@ -37,6 +37,8 @@ export interface ResolvedParams {
   readonly locations: Map<string, SourceLocation>;
   /** The active profile, when any. */
   readonly profile: string | undefined;
+  /** Absolute path of the params file, when `params:` names one. */
+  readonly paramsFile?: string;
 }
 
 /** Reads `params`, `profiles` and `default_profile`, then applies the profile and `--set`. */
@@ -47,7 +49,11 @@ export function resolveParams(
   sink: DiagnosticSink,
 ): ResolvedParams {
   const locations = new Map<string, SourceLocation>();
-  let tree = readTree(top.get("params"), workspace, locations, sink);
+  const ref = paramsFileRef(top.get("params"));
+  const paramsFile = ref ? resolve(workspace, ref.value) : undefined;
+  let tree = ref
+    ? readParamsFile(ref, workspace, locations, sink)
+    : readTree(top.get("params"), locations, sink);
   const profEntry = top.get("profiles");
   const profiles = readProfiles(profEntry, tree, sink);
   let profile = options.profile;
@@ -75,27 +81,31 @@ export function resolveParams(
     markOverride(locations, o.key, sink.at(o.node));
   }
   tree = applySets(tree, options.set ?? [], locations, sink);
-  return { tree, locations, profile };
+  return { tree, locations, profile, ...(paramsFile ? { paramsFile } : {}) };
+}
+
+/** `params: FILE` or `params: {file: FILE}`: the file named, else `undefined`. */
+function paramsFileRef(entry: TopEntry | undefined): Located<string> | undefined {
+  const v = entry?.value;
+  if (isScalar(v) && typeof v.value === "string") return { value: v.value, node: v };
+  const m = asMap(v);
+  if (m && m.items.length === 1 && pairKey(m.items[0]!) === "file" && isScalar(m.items[0]!.value)) {
+    return {
+      value: String((m.items[0]!.value as { value: unknown }).value),
+      node: m.items[0]!.value,
+    };
+  }
+  return undefined;
 }
 
 function readTree(
   entry: TopEntry | undefined,
-  workspace: string,
   locations: Map<string, SourceLocation>,
   sink: DiagnosticSink,
 ): ParamTree {
   if (!entry) return {};
   const v = entry.value;
-  let fileRef: Located<string> | undefined;
-  if (isScalar(v) && typeof v.value === "string") fileRef = { value: v.value, node: v };
   const m = asMap(v);
-  if (m && m.items.length === 1 && pairKey(m.items[0]!) === "file" && isScalar(m.items[0]!.value)) {
-    fileRef = {
-      value: String((m.items[0]!.value as { value: unknown }).value),
-      node: m.items[0]!.value,
-    };
-  }
-  if (fileRef) return readParamsFile(fileRef, workspace, locations, sink);
   if (m) {
     collectParamLocs(sink.src, m, "", locations);
     return toPlain(sink.src, m) as ParamTree;
