@@ -89,8 +89,10 @@ export async function analyzePipeline(
   const fail = (): AnalyzeResult => ({ ok: false, diagnostics: sortDiagnostics(sink.list) });
 
   const { tree, locations, profile, paramsFile } = resolveParams(top, workspace, options, sink);
+  if (sink.list.some((d) => d.field === "(yaml)")) return fail(); // a params file that did not load
   const maxInstances = options.maxInstances ?? DEFAULT_MAX_INSTANCES;
   const drafts = readStages(root, top, { workspace, tree, profile, maxInstances }, sink);
+  if (drafts.some((d) => d.matrixInvalid)) return fail();
   const instances = expandInstances(drafts, tree, maxInstances, sink);
   await guardWorkspaceFiles(drafts, instances, {
     workspace,

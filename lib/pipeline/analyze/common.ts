@@ -55,6 +55,8 @@ export interface StageDraft {
   timeout?: number;
   /** `matrix:` axes in declaration order. */
   matrix: MatrixAxis[];
+  /** Set when a matrix axis was refused: expanding without it would only echo the problem. */
+  matrixInvalid?: boolean;
 }
 
 /** An instance being built, with the nodes of its deps and outs. */

@@ -34,9 +34,9 @@ export interface LoadedPipeline {
 }
 
 /**
- * Loads a pipeline file. Fatal problems (missing file, YAML syntax, not a mapping) come back as
- * diagnostics; unknown top-level keys, aliases and merge keys are reported to the sink and the
- * rest of the file is still analyzed.
+ * Loads a pipeline file. Fatal problems (missing file, YAML syntax, aliases or merge keys, not a
+ * mapping) come back as diagnostics; unknown top-level keys are reported to the sink and the rest
+ * of the file is still analyzed.
  */
 export function loadPipeline(
   path: string,
@@ -63,12 +63,12 @@ export function loadPipeline(
     );
     return { diagnostics: sink.list };
   }
-  sink.push(...aliasDiagnostics(src));
+  const aliases = aliasDiagnostics(src);
+  if (aliases.length) return { diagnostics: aliases }; // later phases would only echo them
   const top = new Map<string, TopEntry>();
   for (const pair of root.items) {
     const key = pairKey(pair);
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      if (key === "<<") continue; // reported as a merge key
       sink.err(
         key,
         `Unknown key "${key}" at the top level: expected one of ${quoteList(TOP_KEYS)}`,

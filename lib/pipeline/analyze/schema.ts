@@ -240,6 +240,7 @@ function readMatrix(
   const mm = asMap(v);
   if (!mm) {
     sink.err(kf, `Invalid ${kf}: expected a mapping of names to lists`, v);
+    d.matrixInvalid = true;
     return;
   }
   for (const mp of mm.items) {
@@ -256,6 +257,7 @@ function readMatrix(
     const fail = (m: string, n?: unknown) => sink.err(mf, m, n ?? mp.key);
     const values = matrixValues(sink.src, mp.value, mf, ctx, fail);
     if (values) d.matrix.push({ key: mk, values });
+    else d.matrixInvalid = true;
   }
 }
 
