@@ -27,10 +27,16 @@ export interface ChildValidatorOptions {
   readonly timeoutMs?: number;
 }
 
-/** The `deno run` arguments of a validation child (exported for docs and tests). */
-export function validateArgs(workspace: string): string[] {
-  const config = findConfig(workspace);
-  const read = [...new Set([workspace, ...(config ? [dirname(config)] : []), ...denoDirs()])];
+/**
+ * The `deno run` arguments of a validation child (exported for docs and tests). The config is
+ * the module's project's `deno.json` (the nearest above the module, else above the workspace):
+ * its imports resolve the module's bare specifiers, as in the run child.
+ */
+export function validateArgs(workspace: string, module: string): string[] {
+  const config = findConfig(dirname(module)) ?? findConfig(workspace);
+  const read = [
+    ...new Set([workspace, config ? dirname(config) : dirname(module), ...denoDirs()]),
+  ];
   return [
     "run",
     "--no-prompt",
@@ -56,7 +62,7 @@ async function validateInChild(
 ): Promise<ModuleOutcome> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const child = new Deno.Command(Deno.execPath(), {
-    args: validateArgs(options.workspace),
+    args: validateArgs(options.workspace, module),
     cwd: options.workspace,
     clearEnv: true,
     env: childEnv(),

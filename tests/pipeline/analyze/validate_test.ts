@@ -6,7 +6,7 @@ import { validateArgs } from "../../../lib/pipeline/validate_child.ts";
 import { cleanup, cli, copyFixture, exists, fixturePath } from "../_helpers.ts";
 
 Deno.test("validation children may only read: no write, net, run, ffi; no fetching, frozen lock", () => {
-  const args = validateArgs(fixturePath("escape"));
+  const args = validateArgs(fixturePath("escape"), join(fixturePath("escape"), "stages/writer.ts"));
   for (const flag of ["--allow-write", "--allow-net", "--allow-run", "--allow-ffi", "-A"]) {
     assert.ok(!args.some((a) => a.startsWith(flag)), `${flag} in ${args.join(" ")}`);
   }
