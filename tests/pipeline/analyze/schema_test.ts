@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseTimeout } from "../../../lib/pipeline/analyze/schema.ts";
+import { instanceKey } from "../../../lib/pipeline/fingerprint.ts";
 import { analyzeInline, heads } from "./_inline.ts";
 
 const stage = (extra: string) =>
@@ -20,6 +21,11 @@ Deno.test("schema: env: and timeout: do not change an instance's identity", asyn
   const { env: _e, timeout: _t, ...rest } = extra.graph.instances[0]!;
   assert.deepEqual(rest, plain.graph.instances[0]);
   assert.equal(plain.graph.instances[0]!.env, undefined);
+  const code = { files: {}, packages: [], deno: "2", hash: "c" };
+  assert.equal(
+    instanceKey(extra.graph.instances[0]!, {}, code),
+    instanceKey(plain.graph.instances[0]!, {}, code),
+  );
 });
 
 Deno.test("schema: a bad env name and a bad timeout are refused at their position", async () => {
