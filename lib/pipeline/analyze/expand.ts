@@ -91,41 +91,9 @@ function buildInstance(
     }
     return r;
   };
-  const params: Record<string, ParamValue> = {};
-  for (const p of d.params) {
-    const k = interp(p, `${f}.params`);
-    if (k === undefined) continue;
-    const v = getParam(tree, k);
-    if (v === undefined) {
-      if (d.params.some((x) => x.value.includes("${"))) {
-        sink.err(
-          `${f}.params`,
-          `Unknown param key "${k}" in ${f}.params (instance ${name}): not in params`,
-          d.params[0]?.node,
-        );
-      }
-      continue;
-    }
-    params[k] = v;
-  }
-  const paths = (list: Located<string>[], kind: string, isOut: boolean) => {
-    const out: { path: string; node: unknown }[] = [];
-    list.forEach((l, i) => {
-      const s = interp(l, `${f}.${kind}[${i}]`);
-      if (s === undefined) return;
-      const p = normalizePath(s);
-      if (isOut && outsideWorkspace(p)) {
-        sink.err(
-          `${f}.${kind}[${i}]`,
-          `Invalid out "${s}" in ${f}.${kind}: expected a path inside the workspace`,
-          l.node,
-        );
-        return;
-      }
-      out.push({ path: p, node: l.node });
-    });
-    return out;
-  };
+  const params = instanceParams(d, name, tree, interp, sink);
+  const paths = (list: Located<string>[], kind: string, isOut: boolean) =>
+    instancePaths(list, `${f}.${kind}`, isOut, interp, sink);
   const deps = paths(d.deps, "deps", false);
   const outs = paths(d.outs, "outs", true);
   const metrics = paths(d.metrics, "metrics", true);
@@ -158,6 +126,63 @@ function buildInstance(
     outNodes: outs.map((x) => x.node),
     index,
   };
+}
+
+type Interp = (l: Located<string>, field: string) => string | undefined;
+
+/** The declared params of one instance (keys interpolated) → their values. */
+function instanceParams(
+  d: StageDraft,
+  name: string,
+  tree: ParamTree,
+  interp: Interp,
+  sink: DiagnosticSink,
+): Record<string, ParamValue> {
+  const f = `stages.${d.name}`;
+  const params: Record<string, ParamValue> = {};
+  for (const p of d.params) {
+    const k = interp(p, `${f}.params`);
+    if (k === undefined) continue;
+    const v = getParam(tree, k);
+    if (v === undefined) {
+      if (d.params.some((x) => x.value.includes("${"))) {
+        sink.err(
+          `${f}.params`,
+          `Unknown param key "${k}" in ${f}.params (instance ${name}): not in params`,
+          d.params[0]?.node,
+        );
+      }
+      continue;
+    }
+    params[k] = v;
+  }
+  return params;
+}
+
+/** Interpolated, normalized paths of one list (`field`: `stages.s.outs`); outs stay inside. */
+function instancePaths(
+  list: readonly Located<string>[],
+  field: string,
+  isOut: boolean,
+  interp: Interp,
+  sink: DiagnosticSink,
+): { path: string; node: unknown }[] {
+  const out: { path: string; node: unknown }[] = [];
+  list.forEach((l, i) => {
+    const s = interp(l, `${field}[${i}]`);
+    if (s === undefined) return;
+    const p = normalizePath(s);
+    if (isOut && outsideWorkspace(p)) {
+      sink.err(
+        `${field}[${i}]`,
+        `Invalid out "${s}" in ${field}: expected a path inside the workspace`,
+        l.node,
+      );
+      return;
+    }
+    out.push({ path: p, node: l.node });
+  });
+  return out;
 }
 
 function outsideWorkspace(p: string): boolean {
