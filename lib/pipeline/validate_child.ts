@@ -100,11 +100,18 @@ async function validateInChild(
 
 /** Rephrases a permission error (Deno's names the flag that would allow it): validation may only read. */
 function explain(message: string): string {
+  const pkg = /for package "([^"]+)"|npm package "?([^",\s]+)"? .*cache/.exec(message);
+  if (pkg) {
+    return `package "${
+      pkg[1] ?? pkg[2]
+    }" is not installed, and validation fetches nothing (--cached-only): add it to deno.json and run deno install`;
+  }
   const m = /Requires (\w+) access to "?([^",]+)"?/.exec(message);
   if (!m) return message;
+  // Deno's own text ends "run again with the --allow-… flag": not the advice for a stage.
   return `${m[1]} access to "${
     m[2]
-  }" is not allowed while a stage module loads or validates (read access only): ${message}`;
+  }" is not allowed while a stage module loads or validates (read access only)`;
 }
 
 function childEnv(): Record<string, string> {
