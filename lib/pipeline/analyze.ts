@@ -4,10 +4,12 @@
  * modules, param keys, out clashes, missing deps, cycles, the stages' own `validate`) and returns
  * a validated {@linkcode Graph} or every problem as a positioned {@linkcode Diagnostic}.
  *
- * It is a composition of phases, one module each under `analyze/`: load (YAML with positions)
- * → params and profiles → stage schema → matrix expansion → link deps and outs → graph (cycles,
- * order) → stage validation. Each phase reports to one sink; the analysis stops after a phase
- * whose problems would make the next one's answers noise.
+ * It is a composition of phases, one module each under `analyze/`: load (YAML with positions,
+ * `load.ts`) → params and profiles (`params.ts`) → stage schema (`schema.ts`) → matrix expansion
+ * (`expand.ts`) → the workspace guard (`guard.ts`) → link deps and outs (`link.ts`) → graph:
+ * cycles and order (`order.ts`) → stage validation in read-only children (`validate.ts`,
+ * `../validate_child.ts`). Each phase reports to one sink; the analysis stops after a phase whose
+ * problems would make the next one's answers noise (YAML, a matrix that cannot expand).
  *
  * @module
  */
