@@ -12,6 +12,7 @@
  */
 
 import type { ParamIssue, ParamValue } from "../pipeline/stage_context.ts";
+import { modelSpecIssues } from "../ml/spec.ts";
 import type { LabelKind, LoopConfig, Recipe } from "./loop.ts";
 import type { AnswerKind } from "./oracle.ts";
 import { isSeedingName, SEEDING_NAMES, type SeedingName } from "./seeding.ts";
@@ -292,12 +293,9 @@ export function activeParamIssues(
   for (const message of oracleParamIssues(get("active.oracle").value)) {
     issues.push({ param: "active.oracle", message });
   }
-  const model = get("active.model").value;
-  if (typeof model !== "string" && (model === null || typeof model !== "object")) {
-    issues.push({
-      param: "active.model",
-      message: `expected a model name or object, got ${show(model)}`,
-    });
+  const model = get("active.model");
+  for (const [field, message] of modelSpecIssues(model.value)) {
+    issues.push({ param: model.field, message: field ? `${field}: ${message}` : message });
   }
   if (Object.hasOwn(vars, "repeat") && !isInt(vars.repeat!, 0)) {
     issues.push({
@@ -323,6 +321,7 @@ export function activeParamIssues(
       });
     }
   }
+  issues.push(...poolIssues(get));
   const labels = get("active.labels");
   const answer = get("active.answer");
   if (labels.value === "soft" && answer.value === "label") {
@@ -331,6 +330,32 @@ export function activeParamIssues(
       message:
         `expected "hard" when the oracle answers top-1 labels (${answer.field} is "label"), got "soft"`,
     });
+  }
+  return issues;
+}
+
+/** With a pool size set (`active.pool_size` > 0): a batch and a seed that fit in it. */
+function poolIssues(get: (key: string) => { value: ParamValue; field: string }): ParamIssue[] {
+  const pool = get("active.pool_size");
+  if (!isInt(pool.value, 1)) return [];
+  const issues: ParamIssue[] = [];
+  const fits = `at most the pool size (${pool.field} is ${pool.value})`;
+  const batch = get("active.batch");
+  if (isInt(batch.value, 1) && batch.value > pool.value) {
+    issues.push({ param: batch.field, message: `expected ${fits}, got ${batch.value}` });
+  }
+  const seed = get("active.seed_size");
+  const validation = get("active.validation");
+  if (isInt(seed.value, 1) && isInt(validation.value, 0)) {
+    const needed = seed.value + validation.value;
+    if (needed > pool.value) {
+      issues.push({
+        param: seed.field,
+        message: `expected the seed${
+          validation.value > 0 ? " plus the validation split" : ""
+        } to be ${fits}, got ${needed}`,
+      });
+    }
   }
   return issues;
 }
@@ -472,6 +497,15 @@ export function seedingParamIssues(params: Params): ParamIssue[] {
     return [{
       param: "seeding.sizes",
       message: `expected a non-empty list of positive integers, got ${show(sizes)}`,
+    }];
+  }
+  const pool = lookupParam(params, "active.pool_size");
+  const largest = Math.max(...(sizes as number[]));
+  if (pool !== undefined && isInt(pool, 1) && largest > pool) {
+    return [{
+      param: "seeding.sizes",
+      message:
+        `expected sizes of at most the pool size (active.pool_size is ${pool}), got ${largest}`,
     }];
   }
   return [];
