@@ -16,6 +16,7 @@ import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
+import { openScaleOut, SCALE_FLAGS, type ScaleOut } from "./scale_cli.ts";
 import { computeStatus } from "./status.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -51,6 +52,7 @@ export function processIo(signal?: AbortSignal): CliIo {
 const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
+        [--remote s3://bucket/prefix] [--shard-wait SECONDS]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE]`;
 
@@ -75,6 +77,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         shard: { type: "string" },
         wait: { type: "boolean" },
         mermaid: { type: "boolean" },
+        ...SCALE_FLAGS,
         help: { type: "boolean", short: "h" },
       },
     });
@@ -141,6 +144,14 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     io.stderr(`${(e as Error).message}\n`);
     return 2;
   }
+  let scale: ScaleOut;
+  try {
+    scale = openScaleOut(v, file, ws, selection, { ...io, log: (l) => io.stderr(`${l}\n`) });
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
+  for (const note of scale.notes) io.stderr(`${note}\n`);
   const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
   const partial = targets.length > 0 || shard !== undefined;
 
@@ -166,13 +177,18 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       }
       return 0;
     }
-    const ran = statuses.filter((s) => s.state === "run").map((s) => s.name);
+    const waits = (s: { name: string; state: string }) =>
+      s.state === "run" && scale.awaited.has(s.name);
+    const awaited = statuses.filter(waits).map((s) => s.name);
+    const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
     const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
     const out = v.json ? io.stderr : io.stdout;
     for (const s of statuses) {
       out(
         `${
-          s.state === "run"
+          waits(s)
+            ? "would wait   "
+            : s.state === "run"
             ? "would run    "
             : s.state === "restore"
             ? "would restore"
@@ -180,7 +196,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
-    if (v.json) io.stdout(`${JSON.stringify({ ran, cached, failed: [], skipped: [] })}\n`);
+    if (v.json) {
+      const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
+      io.stdout(`${JSON.stringify(obj)}\n`);
+    }
     return 0;
   }
 
@@ -214,6 +233,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
+      ...(scale.hooks ?? {}),
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
@@ -221,6 +241,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
       `${result.skipped.length} skipped (profile "${graph.profile}", ${secs} s)`;
     lineOut(`${summary}\n`);
+    const moved = scale.hooks?.stats;
+    if (scale.remote && moved) {
+      lineOut(
+        `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
+          (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
+      );
+    }
     if (v.check) {
       for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
       lineOut(

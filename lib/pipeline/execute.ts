@@ -55,6 +55,13 @@ export interface ReproOptions {
   readonly signal?: AbortSignal;
   /** Receives events. */
   readonly onEvent?: (event: ReproEvent) => void;
+  /**
+   * Scale-out hook (`scale_out.ts`), before the cache lookup of an instance that is not up to
+   * date: fetch its run record from a remote, or wait for another shard; a problem fails it.
+   */
+  readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
+  /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
+  readonly afterStore?: (name: string, key: Digest) => Promise<void>;
 }
 
 /** What a repro did, names in graph order. */
@@ -202,6 +209,8 @@ export async function reproduce(
         entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
         return finish(inst.name, "up-to-date", t0);
       }
+      const waited = await options.beforeRestore?.(inst.name, key);
+      if (waited) return finish(inst.name, "failed", t0, waited);
       const cached = ws.cache.getRun(key);
       if (cached && sameOutSet(cached, inst)) {
         const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
@@ -272,7 +281,10 @@ export async function reproduce(
         if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
       }
       // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-      if (!mismatched.has(inst.name)) ws.cache.store(key, collected, dir);
+      if (!mismatched.has(inst.name)) {
+        ws.cache.store(key, collected, dir);
+        await options.afterStore?.(inst.name, key);
+      }
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);
