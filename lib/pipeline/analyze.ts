@@ -57,7 +57,8 @@ export type AnalyzeResult =
   | { readonly ok: true; readonly graph: Graph }
   | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-const TOP_KEYS = ["params", "profiles", "default_profile", "stages"] as const;
+// `remote:` (the S3 remote cache) is read by remote.ts, not part of the graph.
+const TOP_KEYS = ["params", "profiles", "default_profile", "stages", "remote"] as const;
 const STAGE_KEYS = [
   "run",
   "desc",

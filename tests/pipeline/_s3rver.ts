@@ -1,6 +1,6 @@
 /**
  * Test helper: an `s3rver` (npm, pinned in deno.json) on 127.0.0.1 with a free port, started as a
- * child process and stopped by its PID. Returns `undefined` (and the test skips loudly) when it
+ * child process and stopped by its PID. Returns `{ skip: reason }` (the test skips loudly) when it
  * cannot start.
  *
  * @module
@@ -21,15 +21,18 @@ export interface S3rver {
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Starts s3rver with one bucket; `undefined` plus a reason when it cannot. */
+/** Starts s3rver with one bucket; `{ skip: reason }` when it cannot. */
 export async function startS3rver(
   bucket = "quarry",
 ): Promise<S3rver | { skip: string }> {
+  // The version pinned in deno.json (and deno.lock), installed by `deno install`.
+  const spec = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`)).imports?.s3rver;
+  if (typeof spec !== "string") return { skip: "deno.json imports has no s3rver" };
   const dir = Deno.makeTempDirSync({ prefix: "quarry-s3rver-" });
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "npm:s3rver", "-d", dir, "-a", "127.0.0.1", "-p", "0", "-s"]
+      args: ["run", "-A", spec, "-d", dir, "-a", "127.0.0.1", "-p", "0", "-s"]
         .concat(["--configure-bucket", bucket]),
       cwd: ROOT,
       stdout: "piped",
