@@ -69,6 +69,8 @@ const STAGE_KEYS = [
   "plots",
   "matrix",
   "net",
+  // read by executor/slurm.ts (sbatch --cpus-per-task/--mem/--time), not part of the key
+  "resources",
 ] as const;
 const NAME_REGEXP = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const INTERP_REGEXP = /\$\{([^}]*)\}/g;
@@ -375,6 +377,8 @@ export async function analyzePipeline(
           }
           break;
         }
+        case "resources": // checked by executor/slurm.ts when it submits
+          break;
         default:
           err(kf, `Unknown key "${key}" in ${f}: expected one of ${quoteList(STAGE_KEYS)}`, sp.key);
       }

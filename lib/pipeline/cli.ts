@@ -16,7 +16,14 @@ import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
-import { openScaleOut, SCALE_FLAGS, type ScaleOut } from "./scale_cli.ts";
+import {
+  EXECUTOR_FLAGS,
+  type ExecutorChoice,
+  openExecutor,
+  openScaleOut,
+  SCALE_FLAGS,
+  type ScaleOut,
+} from "./scale_cli.ts";
 import { computeStatus } from "./status.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -52,7 +59,8 @@ export function processIo(signal?: AbortSignal): CliIo {
 const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
-        [--remote s3://bucket/prefix] [--shard-wait SECONDS]
+        [--remote s3://bucket/prefix] [--shard-wait SECONDS] [--executor local|slurm]
+        [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE]`;
 
@@ -78,6 +86,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         wait: { type: "boolean" },
         mermaid: { type: "boolean" },
         ...SCALE_FLAGS,
+        ...EXECUTOR_FLAGS,
         help: { type: "boolean", short: "h" },
       },
     });
@@ -204,6 +213,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
 
   // repro
+  let executor: ExecutorChoice;
+  try {
+    executor = openExecutor(v, file, ws, (l) => io.stderr(`${l}\n`));
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
   let held;
   try {
     held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
@@ -229,11 +245,12 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     const result = await reproduce(graph, ws, {
       ...(partial ? { selected: selection.selected } : {}),
       force,
-      ...(jobs !== undefined ? { jobs } : {}),
+      ...(jobs ?? executor.jobs ? { jobs: jobs ?? executor.jobs } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
       ...(scale.hooks ?? {}),
+      ...(executor.runChild ? { runChild: executor.runChild } : {}),
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);

@@ -14,7 +14,7 @@ import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
-import { runSandboxed } from "./sandbox.ts";
+import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
@@ -61,7 +61,13 @@ export interface ReproOptions {
    */
   readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
   /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
-  readonly afterStore?: (name: string, key: Digest) => Promise<void>;
+  readonly afterStore?: (
+    name: string,
+    key: Digest,
+  ) => Promise<
+    void
+  >; /** Runs one child: `runSandboxed` (default) or another executor's drop-in (`executor/`). */
+  readonly runChild?: (options: SandboxOptions) => Promise<SandboxResult>;
 }
 
 /** What a repro did, names in graph order. */
@@ -241,7 +247,7 @@ export async function reproduce(
         ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
       }
       const start = Date.now();
-      const result = await runSandboxed({
+      const result = await (options.runChild ?? runSandboxed)({
         workspace: ws.root,
         module: resolve(ws.root, inst.run),
         writeDir: dir,

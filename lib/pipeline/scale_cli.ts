@@ -1,11 +1,14 @@
 /**
  * The CLI side of scale-out for `repro`: the `--remote` and `--shard-wait` flags, the remote
- * setting (flag, `QUARRY_REMOTE`, `remote:` in pipeline.yaml), the shard's summary line, and the
- * executor hooks of `scale_out.ts`.
+ * setting (flag, `QUARRY_REMOTE`, `remote:` in pipeline.yaml), the shard's summary line, the
+ * executor hooks of `scale_out.ts`, and `--executor slurm` with its flags.
  *
  * @module
  */
+import { join } from "node:path";
+import { readStageResources, SlurmExecutor } from "./executor/slurm.ts";
 import type { Selection } from "./plan.ts";
+import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
 import { remoteSetting, S3Remote } from "./remote.ts";
 import { DEFAULT_SHARD_WAIT_SECONDS, type ScaleOutHooks, scaleOutHooks } from "./scale_out.ts";
 import type { Workspace } from "./workspace.ts";
@@ -84,4 +87,64 @@ export function openScaleOut(
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toFixed(2);
+}
+
+/** The executor flags, for `parseArgs`. */
+export const EXECUTOR_FLAGS = {
+  executor: { type: "string" },
+  "slurm-partition": { type: "string" },
+  "slurm-account": { type: "string" },
+  "slurm-args": { type: "string", multiple: true },
+} as const;
+
+/** What `repro` needs from `--executor`. */
+export interface ExecutorChoice {
+  /** The drop-in for `runSandboxed` (absent: local). */
+  readonly runChild?: (options: SandboxOptions) => Promise<SandboxResult>;
+  /** Default `--jobs` (jobs in flight) for this executor, when the user gave none. */
+  readonly jobs?: number;
+  /** The Slurm executor, when chosen (its job ids per instance). */
+  readonly slurm?: SlurmExecutor;
+}
+
+/**
+ * Reads `--executor local|slurm` and the Slurm flags (or `QUARRY_EXECUTOR`,
+ * `QUARRY_SLURM_PARTITION`, `QUARRY_SLURM_ACCOUNT`, `QUARRY_SLURM_ARGS`); throws `RangeError`
+ * on a bad value or a bad `resources:` in the pipeline file.
+ */
+export function openExecutor(
+  flags: {
+    executor?: string | undefined;
+    "slurm-partition"?: string | undefined;
+    "slurm-account"?: string | undefined;
+    "slurm-args"?: string[] | undefined;
+  },
+  pipelineFile: string,
+  ws: Workspace,
+  log: (line: string) => void,
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): ExecutorChoice {
+  const kind = flags.executor ?? env("QUARRY_EXECUTOR") ?? "local";
+  if (kind === "local") return {};
+  if (kind !== "slurm") {
+    throw new RangeError(`Invalid --executor "${kind}": expected "local" or "slurm"`);
+  }
+  const partition = flags["slurm-partition"] ?? env("QUARRY_SLURM_PARTITION");
+  const account = flags["slurm-account"] ?? env("QUARRY_SLURM_ACCOUNT");
+  const extra = flags["slurm-args"]?.length
+    ? flags["slurm-args"]
+    : (env("QUARRY_SLURM_ARGS") ?? "").split(/\s+/);
+  const extraArgs = extra.flatMap((a) => a.split(/\s+/)).filter(Boolean);
+  // Unique per run without entering any result: names this run's jobs for squeue and scancel.
+  const runId = `quarry-${Date.now().toString(36)}-${Deno.pid}`;
+  const slurm = new SlurmExecutor({
+    jobDir: join(ws.stateDir, "slurm", runId),
+    runId,
+    ...(partition ? { partition } : {}),
+    ...(account ? { account } : {}),
+    extraArgs,
+    resources: readStageResources(pipelineFile),
+    log,
+  });
+  return { runChild: slurm.run, jobs: 256, slurm };
 }
