@@ -12,6 +12,7 @@ import { analyzePipeline } from "./analyze.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
 import { reproduce, type ReproEvent } from "./execute.ts";
+import { readRecordedCosts } from "./costs.ts";
 import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
@@ -60,7 +61,7 @@ const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
         [--remote s3://bucket/prefix] [--shard-wait SECONDS] [--executor local|slurm]
-        [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"]
+        [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"] [--group-seconds S]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE]`;
 
@@ -147,7 +148,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     selection = selectInstances(graph, {
       targets,
       ...(v.downstream ? { downstream: true } : {}),
-      ...(shard ? { shard } : {}),
+      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir) } : {}),
     });
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);

@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { readRecordedCosts } from "./costs.ts";
 import { readStageResources, SlurmExecutor } from "./executor/slurm.ts";
 import type { Selection } from "./plan.ts";
 import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
@@ -95,6 +96,7 @@ export const EXECUTOR_FLAGS = {
   "slurm-partition": { type: "string" },
   "slurm-account": { type: "string" },
   "slurm-args": { type: "string", multiple: true },
+  "group-seconds": { type: "string" },
 } as const;
 
 /** What `repro` needs from `--executor`. */
@@ -109,7 +111,8 @@ export interface ExecutorChoice {
 
 /**
  * Reads `--executor local|slurm` and the Slurm flags (or `QUARRY_EXECUTOR`,
- * `QUARRY_SLURM_PARTITION`, `QUARRY_SLURM_ACCOUNT`, `QUARRY_SLURM_ARGS`); throws `RangeError`
+ * `QUARRY_SLURM_PARTITION`, `QUARRY_SLURM_ACCOUNT`, `QUARRY_SLURM_ARGS`, `QUARRY_GROUP_SECONDS`;
+ * grouping uses the recorded durations of `costs.ts`); throws `RangeError`
  * on a bad value or a bad `resources:` in the pipeline file.
  */
 export function openExecutor(
@@ -118,6 +121,7 @@ export function openExecutor(
     "slurm-partition"?: string | undefined;
     "slurm-account"?: string | undefined;
     "slurm-args"?: string[] | undefined;
+    "group-seconds"?: string | undefined;
   },
   pipelineFile: string,
   ws: Workspace,
@@ -135,6 +139,11 @@ export function openExecutor(
     ? flags["slurm-args"]
     : (env("QUARRY_SLURM_ARGS") ?? "").split(/\s+/);
   const extraArgs = extra.flatMap((a) => a.split(/\s+/)).filter(Boolean);
+  const group = flags["group-seconds"] ?? env("QUARRY_GROUP_SECONDS") ?? "0";
+  const groupSeconds = Number(group);
+  if (!Number.isFinite(groupSeconds) || groupSeconds < 0) {
+    throw new RangeError(`Invalid --group-seconds "${group}": expected a number of seconds >= 0`);
+  }
   // Unique per run without entering any result: names this run's jobs for squeue and scancel.
   const runId = `quarry-${Date.now().toString(36)}-${Deno.pid}`;
   const slurm = new SlurmExecutor({
@@ -145,6 +154,7 @@ export function openExecutor(
     extraArgs,
     resources: readStageResources(pipelineFile),
     log,
+    ...(groupSeconds ? { groupSeconds, costs: readRecordedCosts(ws.stateDir) } : {}),
   });
   return { runChild: slurm.run, jobs: 256, slurm };
 }

@@ -190,3 +190,25 @@ Deno.test("assignLpt() and expectedCosts(): largest first to the least loaded, r
   assert.deepEqual(plans[1]!.shared, ["prepare@b", "target@b"]);
   assert.equal(plans[0]!.own.length + plans[2]!.own.length, 7);
 });
+
+Deno.test("shards: --shard balances by the recorded durations in .quarry/timing.json", async () => {
+  const dir = copyFixture("scale");
+  try {
+    const g = await analyze(join(dir, "pipeline.yaml"));
+    const instances = Object.fromEntries(
+      g.instances.map((i) => [i.name, { meanSeconds: i.name === "work@b-2" ? 100 : 1 }]),
+    );
+    Deno.mkdirSync(join(dir, ".quarry"), { recursive: true });
+    Deno.writeTextFileSync(
+      join(dir, ".quarry/timing.json"),
+      JSON.stringify({ version: 1, instances }),
+    );
+    const file = join(dir, "pipeline.yaml");
+    const r = await cli(["repro", "--pipeline", file, "--dry", "--json", "--shard", "2/3"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).ran, ["work@b-2"]);
+    assert.match(r.stderr, /shard 2\/3: 1 fan-out instance\(s\), expected cost 100 of 111/);
+  } finally {
+    cleanup(dir);
+  }
+});

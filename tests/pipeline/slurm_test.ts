@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseResources, sbatchArgs } from "../../lib/pipeline/executor/slurm.ts";
 import { openExecutor } from "../../lib/pipeline/scale_cli.ts";
 import { openWorkspaceAt } from "../../lib/pipeline/workspace.ts";
-import { cleanup, copyFixture, reproJson } from "./_helpers.ts";
+import { cleanup, cli, copyFixture, reproJson } from "./_helpers.ts";
 import { type SlurmCluster, startSlurm } from "./_slurm.ts";
 
 const dec = new TextDecoder();
@@ -119,6 +119,84 @@ async function failingJob(_cluster: SlurmCluster) {
   }
 }
 
+async function grouped(cluster: SlurmCluster) {
+  const [local, dir] = [copyFixture("scale"), copyFixture("scale")];
+  try {
+    assert.equal((await reproJson(local!)).code, 0);
+    // recorded durations (the runner's timing record): every work instance takes 1 s
+    const instances = Object.fromEntries(
+      ["a-0", "a-1", "a-2", "b-0", "b-1", "b-2"].map((k) => [`work@${k}`, { meanSeconds: 1 }]),
+    );
+    Deno.mkdirSync(join(dir!, ".quarry"), { recursive: true });
+    Deno.writeTextFileSync(
+      join(dir!, ".quarry/timing.json"),
+      JSON.stringify({ version: 1, instances }),
+    );
+    const before = new Set((await squeueAll(cluster.env)).map((j) => j.id));
+    const r = await reproJson(dir!, ["--executor", "slurm", "--group-seconds", "600"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.result.ran!.length, 14);
+    const jobs = (await squeueAll(cluster.env)).filter((j) => !before.has(j.id));
+    const work = jobs.filter((j) => j.comment.startsWith("work@"));
+    // the work instances of a dataset become ready together: at most one job per dataset
+    assert.ok(work.length <= 2, JSON.stringify(work));
+    assert.deepEqual(work.flatMap((j) => j.comment.split(",")).sort(), Object.keys(instances));
+    assert.equal(jobs.filter((j) => !j.comment.startsWith("work@")).length, 8); // never grouped
+    assert.equal(
+      Deno.readTextFileSync(join(dir!, "pipeline.lock")),
+      Deno.readTextFileSync(join(local!, "pipeline.lock")),
+    );
+  } finally {
+    cleanup(local!);
+    cleanup(dir!);
+  }
+}
+
+async function slowStates(env: Record<string, string>): Promise<string[]> {
+  const o = await new Deno.Command("squeue", {
+    args: ["-h", "--states=all", "-o", "%k|%T"],
+    env,
+    stdout: "piped",
+  }).output();
+  return dec.decode(o.stdout).split("\n").filter((l) => l.startsWith("slow@")).sort();
+}
+
+async function interrupted(cluster: SlurmCluster) {
+  const dir = Deno.makeTempDirSync({ prefix: "quarry-slurm-slow-" });
+  try {
+    Deno.mkdirSync(join(dir, "stages"));
+    Deno.writeTextFileSync(
+      join(dir, "stages/slow.ts"),
+      `export async function run(ctx: { outs: string[] }) {\n` +
+        `  await new Promise((r) => setTimeout(r, 120_000));\n` +
+        `  await Deno.writeTextFile(ctx.outs[0]!, "late");\n}\n`,
+    );
+    Deno.writeTextFileSync(
+      join(dir, "pipeline.yaml"),
+      "stages:\n  slow:\n    run: stages/slow.ts\n    matrix:\n      k: [1, 2]\n" +
+        '    outs: ["out/${k}.txt"]\n',
+    );
+    const controller = new AbortController();
+    const file = join(dir, "pipeline.yaml");
+    const running = cli(["repro", "--pipeline", file, "--executor", "slurm"], controller.signal);
+    const count = async (state: string) =>
+      (await slowStates(cluster.env)).filter((l) => l.endsWith(`|${state}`)).length;
+    for (let k = 0; k < 300 && (await count("RUNNING")) < 2; k++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(await count("RUNNING"), 2, "both instances run as jobs");
+    controller.abort();
+    const r = await running;
+    assert.equal(r.code, 130, r.stderr);
+    for (let k = 0; k < 300 && (await count("CANCELLED")) < 2; k++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(await slowStates(cluster.env), ["slow@1|CANCELLED", "slow@2|CANCELLED"]);
+  } finally {
+    cleanup(dir);
+  }
+}
+
 Deno.test("--executor slurm on a single-node Slurm cluster started by the test", async (t) => {
   const cluster = await startSlurm();
   if ("skip" in cluster) {
@@ -139,6 +217,8 @@ Deno.test("--executor slurm on a single-node Slurm cluster started by the test",
       "a failing stage fails its instance with the sandbox's message",
       () => failingJob(cluster),
     );
+    await t.step("--group-seconds groups instances of known small cost", () => grouped(cluster));
+    await t.step("Ctrl-C cancels every job of the run (scancel)", () => interrupted(cluster));
   } finally {
     old === undefined ? Deno.env.delete("SLURM_CONF") : Deno.env.set("SLURM_CONF", old);
     await cluster.stop();

@@ -50,6 +50,13 @@ export interface SlurmOptions {
   readonly submitAttempts?: number;
   /** Receives warnings. */
   readonly log?: (line: string) => void;
+  /**
+   * Group instances that become ready together into jobs of about this many seconds of expected
+   * cost (`--group-seconds`; sites want jobs of minutes); 0 or absent: one job per instance.
+   */
+  readonly groupSeconds?: number;
+  /** Expected seconds per instance (recorded durations); instances without one are not grouped. */
+  readonly costs?: ReadonlyMap<string, number>;
 }
 
 /** A result record, as the job writes it. */
@@ -154,10 +161,49 @@ interface Pending {
   readonly resolve: (r: JobRecord) => void;
 }
 
+/** One instance waiting to be submitted. */
+interface Item {
+  readonly options: SandboxOptions;
+  readonly stage: string;
+  readonly record: string;
+  readonly resolve: (r: JobRecord) => void;
+}
+
+/**
+ * Groups items (arrival order) into jobs of at most `seconds` of expected cost, one stage per
+ * job (its resources apply); an item of unknown or larger cost gets a job of its own.
+ */
+export function groupItems<T extends { stage: string; name: string }>(
+  items: readonly T[],
+  seconds: number,
+  costs: ReadonlyMap<string, number>,
+): T[][] {
+  const groups: T[][] = [];
+  const open = new Map<string, { items: T[]; cost: number }>();
+  for (const it of items) {
+    const c = costs.get(it.name);
+    if (c === undefined || c >= seconds) {
+      groups.push([it]);
+      continue;
+    }
+    const g = open.get(it.stage);
+    if (g && g.cost + c <= seconds) {
+      g.items.push(it);
+      g.cost += c;
+    } else {
+      const fresh = { items: [it], cost: c };
+      groups.push(fresh.items);
+      open.set(it.stage, fresh);
+    }
+  }
+  return groups;
+}
+
 /** Submits instances as Slurm jobs and tracks them with one `squeue` per round. */
 export class SlurmExecutor {
   readonly #o: SlurmOptions;
   readonly #pending = new Map<string, Pending>();
+  #buffer: Item[] = [];
   #polling = false;
   #cancelled = false;
   /** Job ids by instance name, of every job this executor submitted. */
@@ -170,46 +216,68 @@ export class SlurmExecutor {
   }
 
   /** Runs one instance as a job: the drop-in for `runSandboxed`. */
-  run = async (options: SandboxOptions, stage = options.ctx.name.split("@")[0]!) => {
-    const safe = options.ctx.name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
-    const spec = join(this.#o.jobDir, `${safe}.spec.json`);
-    const record = join(this.#o.jobDir, `${safe}.result.json`);
-    const output = join(this.#o.jobDir, `${safe}.slurm.out`);
+  run = (options: SandboxOptions, stage = options.ctx.name.split("@")[0]!): Promise<JobRecord> => {
+    if (this.#cancelled || options.signal?.aborted) return Promise.resolve(interrupted());
+    options.signal?.addEventListener("abort", () => this.cancelAll(), { once: true });
+    const record = join(this.#o.jobDir, `${safeName(options.ctx.name)}.result.json`);
     try {
       Deno.removeSync(record);
     } catch { /* none yet */ }
-    const { signal: _s, onProgress: _p, ...plain } = options;
-    writeFileAtomic(spec, JSON.stringify({ options: plain, record }));
-    if (this.#cancelled || options.signal?.aborted) return interrupted();
-    options.signal?.addEventListener("abort", () => this.cancelAll(), { once: true });
+    return new Promise<JobRecord>((resolve) => {
+      // Instances that become ready together are grouped (--group-seconds): collect briefly.
+      if (this.#buffer.push({ options, stage, record, resolve }) === 1) {
+        setTimeout(() => this.#flush(), this.#o.groupSeconds ? 300 : 0);
+      }
+    });
+  };
+
+  #flush(): void {
+    const items = this.#buffer;
+    this.#buffer = [];
+    const named = items.map((it) => ({ ...it, name: it.options.ctx.name }));
+    const groups = this.#o.groupSeconds
+      ? groupItems(named, this.#o.groupSeconds, this.#o.costs ?? new Map())
+      : named.map((it) => [it]);
+    for (const g of groups) this.#submitGroup(g);
+  }
+
+  async #submitGroup(items: readonly (Item & { name: string })[]): Promise<void> {
+    const first = items[0]!;
+    const base = safeName(first.name) + (items.length > 1 ? `+${items.length - 1}` : "");
+    const spec = join(this.#o.jobDir, `${base}.spec.json`);
+    const output = join(this.#o.jobDir, `${base}.slurm.out`);
+    const jobs = items.map((it) => {
+      const { signal: _s, onProgress: _p, ...plain } = it.options;
+      return { options: plain, record: it.record };
+    });
+    writeFileAtomic(spec, JSON.stringify({ jobs }));
     const cmd = [Deno.execPath(), "run", "-A", JOB_MAIN, spec].map(shellQuote).join(" ");
     const args = sbatchArgs(this.#o, {
-      name: options.ctx.name,
-      stage,
+      name: items.map((it) => it.name).join(","),
+      stage: first.stage,
       output,
-      chdir: options.workspace,
+      chdir: first.options.workspace,
       command: `exec ${cmd}`,
     });
     const submitted = await this.#submit(args);
-    if (typeof submitted !== "string") return submitted;
-    if (this.#cancelled) {
+    if (typeof submitted !== "string" || this.#cancelled) {
       // Ctrl-C came while sbatch ran: this job missed the scancel.
-      await command("scancel", [submitted]);
-      return interrupted();
+      if (typeof submitted === "string") await command("scancel", [submitted]);
+      for (const it of items) it.resolve(typeof submitted === "string" ? interrupted() : submitted);
+      return;
     }
-    this.submitted.set(options.ctx.name, submitted);
-    const done = new Promise<JobRecord>((resolve) =>
-      this.#pending.set(submitted, {
+    for (const it of items) {
+      this.submitted.set(it.name, submitted);
+      this.#pending.set(it.record, {
         jobId: submitted,
-        name: options.ctx.name,
-        record,
+        name: it.name,
+        record: it.record,
         output,
-        resolve,
-      })
-    );
+        resolve: it.resolve,
+      });
+    }
     this.#poll();
-    return await done;
-  };
+  }
 
   async #submit(args: string[]): Promise<string | JobRecord> {
     const attempts = this.#o.submitAttempts ?? 6;
@@ -250,15 +318,15 @@ export class SlurmExecutor {
     for (const p of [...this.#pending.values()]) {
       const rec = readRecord(p.record);
       if (rec) {
-        this.#pending.delete(p.jobId);
+        this.#pending.delete(p.record);
         p.resolve(rec);
       } else if (this.#cancelled) {
-        this.#pending.delete(p.jobId);
+        this.#pending.delete(p.record);
         p.resolve(interrupted());
       } else if (!queued.has(p.jobId)) {
         p.goneAt ??= performance.now();
         if (performance.now() - p.goneAt > (this.#o.latencyWait ?? 60) * 1000) {
-          this.#pending.delete(p.jobId);
+          this.#pending.delete(p.record);
           const tail = readTail(p.output);
           p.resolve({
             ok: false,
@@ -279,6 +347,10 @@ export class SlurmExecutor {
     for (const p of this.#pending.values()) p.resolve(interrupted());
     this.#pending.clear();
   }
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
 }
 
 function interrupted(): JobRecord {
