@@ -65,6 +65,9 @@ export interface JobRecord extends SandboxResult {
   readonly jobId?: string;
   /** The node's host name. */
   readonly host?: string;
+  /** When the login node submitted the job and when the node started this instance (ms). */
+  readonly submittedAt?: number;
+  readonly startedAt?: number;
 }
 
 const JOB_MAIN = fileURLToPath(new URL("./slurm_job.ts", import.meta.url));
@@ -250,7 +253,8 @@ export class SlurmExecutor {
       const { signal: _s, onProgress: _p, ...plain } = it.options;
       return { options: plain, record: it.record };
     });
-    writeFileAtomic(spec, JSON.stringify({ jobs }));
+    // Wall-clock times only reach the result record (for `bench scale`), never a result.
+    writeFileAtomic(spec, JSON.stringify({ jobs, submittedAt: Date.now() }));
     const cmd = [Deno.execPath(), "run", "-A", JOB_MAIN, spec].map(shellQuote).join(" ");
     const args = sbatchArgs(this.#o, {
       name: items.map((it) => it.name).join(","),

@@ -18,6 +18,7 @@ import type { JobRecord } from "./slurm.ts";
 export async function runJob(specPath: string): Promise<number> {
   const spec = JSON.parse(Deno.readTextFileSync(specPath)) as {
     jobs: { options: SandboxOptions; record: string }[];
+    submittedAt?: number;
   };
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -26,9 +27,16 @@ export async function runJob(specPath: string): Promise<number> {
   try {
     for (const job of spec.jobs) {
       if (controller.signal.aborted) break;
+      const startedAt = Date.now();
       const result = await runSandboxed({ ...job.options, signal: controller.signal });
       const jobId = Deno.env.get("SLURM_JOB_ID");
-      const record: JobRecord = { ...result, ...(jobId ? { jobId } : {}), host: hostname() };
+      const record: JobRecord = {
+        ...result,
+        ...(jobId ? { jobId } : {}),
+        host: hostname(),
+        ...(spec.submittedAt ? { submittedAt: spec.submittedAt } : {}),
+        startedAt,
+      };
       writeFileAtomic(job.record, JSON.stringify(record));
       if (!result.ok) failed++;
     }
