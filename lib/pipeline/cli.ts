@@ -252,6 +252,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       onEvent: (e: ReproEvent) => reporter.handle(e),
       ...(scale.hooks ?? {}),
       ...(executor.runChild ? { runChild: executor.runChild } : {}),
+      ...(scale.awaited.size ? { checkSkip: scale.awaited } : {}),
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);

@@ -61,12 +61,10 @@ export interface ReproOptions {
    */
   readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
   /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
-  readonly afterStore?: (
-    name: string,
-    key: Digest,
-  ) => Promise<
-    void
-  >; /** Runs one child: `runSandboxed` (default) or another executor's drop-in (`executor/`). */
+  readonly afterStore?: (name: string, key: Digest) => Promise<void>;
+  /** Check mode restores these instead of rerunning them (a shard's shared upstream: shard 1's). */
+  readonly checkSkip?: ReadonlySet<string>;
+  /** Runs one child: `runSandboxed` (default) or another executor's drop-in (`executor/`). */
   readonly runChild?: (options: SandboxOptions) => Promise<SandboxResult>;
 }
 
@@ -208,7 +206,8 @@ export async function reproduce(
       outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
       metrics: run.metrics,
     });
-    const forced = check || (options.force?.has(inst.name) ?? false);
+    const forced = (check && !options.checkSkip?.has(inst.name)) ||
+      (options.force?.has(inst.name) ?? false);
     if (!forced) {
       const prev = prevEntries[inst.name];
       if (prev && prev.key === key && !changedOuts(ws, inst, prev).length) {

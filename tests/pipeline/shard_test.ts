@@ -212,3 +212,31 @@ Deno.test("shards: --shard balances by the recorded durations in .quarry/timing.
     cleanup(dir);
   }
 });
+
+Deno.test("shards: --check reruns a shard's share; a waiting shard restores shard 1's upstream", async () => {
+  const cache = Deno.makeTempDirSync({ prefix: "quarry-shared-cache-" });
+  const [ref, one, two] = [copyFixture("scale"), copyFixture("scale"), copyFixture("scale")];
+  try {
+    assert.equal((await reproJson(ref!)).code, 0);
+    for (const c of [one!, two!]) {
+      Deno.copyFileSync(join(ref!, "pipeline.lock"), join(c, "pipeline.lock"));
+    }
+    const first = await reproJson(one!, ["--cache", cache, "--shard", "1/2", "--check"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(first.result.mismatched, []);
+    assert.ok(first.result.ran!.includes("target@b"));
+    const second = await reproJson(two!, ["--cache", cache, "--shard", "2/2", "--check"]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.ok(second.result.ran!.length > 0);
+    assert.ok(
+      second.result.ran!.every((n) => !/^(prepare|target)@/.test(n)),
+      second.result.ran!.join(),
+    );
+    assert.equal(
+      Deno.readTextFileSync(join(two!, "pipeline.lock")),
+      Deno.readTextFileSync(join(ref!, "pipeline.lock")),
+    );
+  } finally {
+    for (const d of [ref!, one!, two!, cache]) cleanup(d);
+  }
+});
