@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseResources, sbatchArgs } from "../../lib/pipeline/executor/slurm.ts";
 import { openExecutor } from "../../lib/pipeline/scale_cli.ts";
 import { openWorkspaceAt } from "../../lib/pipeline/workspace.ts";
@@ -197,6 +198,20 @@ async function interrupted(cluster: SlurmCluster) {
   }
 }
 
+async function smokeCheck(cluster: SlurmCluster) {
+  // The repo's own smoke profile, every instance as a Slurm job, compared with pipeline.lock.
+  const before = new Set((await squeueAll(cluster.env)).map((j) => j.id));
+  const file = fileURLToPath(new URL("../../pipeline.yaml", import.meta.url));
+  const args = ["--profile", "smoke", "--executor", "slurm", "--check", "--json"];
+  const r = await cli(["repro", "--pipeline", file, ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  const res = JSON.parse(r.stdout) as { ran: string[]; mismatched: string[] };
+  assert.deepEqual(res.mismatched, []);
+  assert.ok(res.ran.length >= 12, res.ran.join());
+  const jobs = (await squeueAll(cluster.env)).filter((j) => !before.has(j.id));
+  assert.deepEqual(jobs.map((j) => j.comment).sort(), [...res.ran].sort());
+}
+
 Deno.test("--executor slurm on a single-node Slurm cluster started by the test", async (t) => {
   const cluster = await startSlurm();
   if ("skip" in cluster) {
@@ -219,6 +234,12 @@ Deno.test("--executor slurm on a single-node Slurm cluster started by the test",
     );
     await t.step("--group-seconds groups instances of known small cost", () => grouped(cluster));
     await t.step("Ctrl-C cancels every job of the run (scancel)", () => interrupted(cluster));
+    // About half a minute of training on 2 cores: CI (.ci/run) sets QUARRY_SLURM_SMOKE=1.
+    await t.step({
+      name: "the smoke profile as Slurm jobs matches pipeline.lock (QUARRY_SLURM_SMOKE=1)",
+      ignore: Deno.env.get("QUARRY_SLURM_SMOKE") !== "1",
+      fn: () => smokeCheck(cluster),
+    });
   } finally {
     old === undefined ? Deno.env.delete("SLURM_CONF") : Deno.env.set("SLURM_CONF", old);
     await cluster.stop();
