@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { type CliIo, processIo } from "./cli.ts";
+import type { Cache } from "./cache.ts";
 import { readLockFile } from "./lock_file.ts";
 import { remoteSetting, S3Remote } from "./remote.ts";
 import { openWorkspaceAt } from "./workspace.ts";
@@ -73,54 +74,11 @@ export async function runCacheCli(args: readonly string[], io: CliIo = processIo
     return 2;
   }
   const ws = openWorkspaceAt(file, v.cache !== undefined ? { cacheDir: resolve(v.cache) } : {});
-  const keys = lockKeys(ws.lockPath, v.profile);
-  const report = {
-    both: 0,
-    onlyLocal: 0,
-    onlyRemote: 0,
-    neither: 0,
-    moved: 0,
-    present: 0,
-    failed: 0,
-  };
-  const byKey = new Map([...keys.entries()].map(([n, k]) => [k, n]));
-  for (const [key, name] of byKey) {
-    try {
-      const local = ws.cache.getRun(key) !== undefined;
-      if (command === "push" && local) {
-        const c = await remote.pushRun(ws.cache, key);
-        report.moved += c.moved;
-        report.present += c.present;
-      } else if (command === "pull" && !local) {
-        const c = await remote.pullRun(ws.cache, key);
-        if (c) report.moved += c.moved, report.present += c.present;
-      }
-      const atRemote = await remote.hasRun(key);
-      const atLocal = ws.cache.getRun(key) !== undefined;
-      const kind = atLocal && atRemote
-        ? "both"
-        : atLocal
-        ? "onlyLocal"
-        : atRemote
-        ? "onlyRemote"
-        : "neither";
-      report[kind]++;
-      if (command === "status" && kind !== "both" && !v.json) {
-        io.stdout(
-          `${name}: ${
-            kind === "neither"
-              ? "in no cache"
-              : `only ${
-                kind === "onlyLocal" ? "in the local cache (push)" : "on the remote (pull)"
-              }`
-          }\n`,
-        );
-      }
-    } catch (e) {
-      report.failed++;
-      io.stderr(`${name}: ${(e as Error).message}\n`);
-    }
-  }
+  const byKey = new Map([...lockKeys(ws.lockPath, v.profile)].map(([n, k]) => [k, n]));
+  const report = await transfer(command as Command, remote, ws.cache, byKey, {
+    ...io,
+    quiet: v.json ?? false,
+  });
   if (v.json) {
     io.stdout(`${JSON.stringify({ command, remote: remote.url, keys: byKey.size, ...report })}\n`);
   } else {
@@ -135,6 +93,73 @@ export async function runCacheCli(args: readonly string[], io: CliIo = processIo
   }
   if (report.failed) return 1;
   return command === "status" && v["exit-code"] && report.both < byKey.size ? 1 : 0;
+}
+
+type Command = "push" | "pull" | "status";
+
+/** What a command found and moved. */
+interface Report {
+  both: number;
+  onlyLocal: number;
+  onlyRemote: number;
+  neither: number;
+  moved: number;
+  present: number;
+  failed: number;
+}
+
+const WHERE = {
+  onlyLocal: "only in the local cache (push)",
+  onlyRemote: "only on the remote (pull)",
+  neither: "in no cache",
+} as const;
+
+/** Pushes or pulls each key (by instance name) as the command says, then counts where it is. */
+async function transfer(
+  command: Command,
+  remote: S3Remote,
+  cache: Cache,
+  byKey: ReadonlyMap<string, string>,
+  io: { stdout: (t: string) => void; stderr: (t: string) => void; quiet: boolean },
+): Promise<Report> {
+  const report = {
+    both: 0,
+    onlyLocal: 0,
+    onlyRemote: 0,
+    neither: 0,
+    moved: 0,
+    present: 0,
+    failed: 0,
+  };
+  for (const [key, name] of byKey) {
+    try {
+      const local = cache.getRun(key) !== undefined;
+      const c = command === "push" && local
+        ? await remote.pushRun(cache, key)
+        : command === "pull" && !local
+        ? await remote.pullRun(cache, key)
+        : undefined;
+      report.moved += c?.moved ?? 0;
+      report.present += c?.present ?? 0;
+      const atRemote = await remote.hasRun(key);
+      const atLocal = cache.getRun(key) !== undefined;
+      const kind = atLocal && atRemote
+        ? "both"
+        : atLocal
+        ? "onlyLocal"
+        : atRemote
+        ? "onlyRemote"
+        : "neither";
+      report[kind]++;
+      if (command === "status" && kind !== "both" && !io.quiet) {
+        io.stdout(`${name}: ${WHERE[kind]}\n`);
+      }
+    } catch (e) {
+      report.failed++;
+      io.stderr(`${name}: ${(e as Error).message}\n`);
+    }
+  }
+  return report;
 }
 
 if (import.meta.main) Deno.exit(await runCacheCli(Deno.args));

@@ -156,7 +156,9 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   let scale: ScaleOut;
   try {
-    scale = openScaleOut(v, file, ws, selection, { ...io, log: (l) => io.stderr(`${l}\n`) });
+    const offline = command === "status" || (v.dry ?? false);
+    const log = (l: string) => io.stderr(`${l}\n`);
+    scale = openScaleOut(v, file, ws, selection, { ...io, log, offline });
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;

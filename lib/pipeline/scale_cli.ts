@@ -41,9 +41,10 @@ export function openScaleOut(
   pipelineFile: string,
   ws: Workspace,
   selection: Selection,
-  io: { signal?: AbortSignal; log: (line: string) => void },
+  io: { signal?: AbortSignal; log: (line: string) => void; offline?: boolean },
 ): ScaleOut {
-  const url = remoteSetting(pipelineFile, flags.remote);
+  // `status` and `--dry` look at the local cache only: they need no remote (nor credentials).
+  const url = io.offline ? undefined : remoteSetting(pipelineFile, flags.remote);
   const remote = url ? new S3Remote(url) : undefined;
   let waitSeconds = DEFAULT_SHARD_WAIT_SECONDS;
   if (flags["shard-wait"] !== undefined) {

@@ -216,3 +216,24 @@ Deno.test("remote cache on S3 (s3rver on 127.0.0.1)", async (t) => {
     await s3.stop();
   }
 });
+
+Deno.test("status and --dry need no remote: remote: in pipeline.yaml without credentials", async () => {
+  const w = copyFixture("scale");
+  try {
+    const file = join(w, "pipeline.yaml");
+    Deno.writeTextFileSync(file, `remote: s3://nowhere/x\n${Deno.readTextFileSync(file)}`);
+    const saved = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((k) => [k, Deno.env.get(k)]);
+    for (const [k] of saved) Deno.env.delete(k!);
+    try {
+      assert.equal((await cli(["repro", "--pipeline", file, "--dry"])).code, 0);
+      assert.equal((await cli(["status", "--pipeline", file])).code, 0);
+      const run = await cli(["repro", "--pipeline", file]);
+      assert.equal(run.code, 2);
+      assert.match(run.stderr, /Remote s3:\/\/nowhere\/x: set AWS_ACCESS_KEY_ID/);
+    } finally {
+      for (const [k, v] of saved) if (v !== undefined) Deno.env.set(k!, v);
+    }
+  } finally {
+    cleanup(w);
+  }
+});
