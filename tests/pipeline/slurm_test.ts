@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseResources, sbatchArgs } from "../../lib/pipeline/executor/slurm.ts";
+import {
+  groupItems,
+  isRetryable,
+  parseResources,
+  sbatchArgs,
+} from "../../lib/pipeline/executor/slurm.ts";
 import { openExecutor } from "../../lib/pipeline/scale_cli.ts";
 import { openWorkspaceAt } from "../../lib/pipeline/workspace.ts";
 import { cleanup, cli, copyFixture, reproJson } from "./_helpers.ts";
@@ -22,6 +27,30 @@ async function squeueAll(
     return { id: id!, name: name!, comment: comment! };
   });
 }
+
+Deno.test("isRetryable() and groupItems(): busy controllers retried; groups by stage and cost", () => {
+  for (
+    const busy of [
+      "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation",
+      "sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying",
+      "sbatch: error: Unable to contact slurm controller (connect failure)",
+      "sbatch: error: Batch job submission failed: Resource temporarily unavailable (controller busy)",
+    ]
+  ) assert.ok(isRetryable(busy), busy);
+  assert.ok(
+    !isRetryable("sbatch: error: Invalid account or account/partition combination specified"),
+  );
+  const it = (name: string) => ({ name, stage: name.split("@")[0]! });
+  const costs = new Map([["a@1", 4], ["a@2", 4], ["a@3", 4], ["b@1", 1], ["c@1", 50]]);
+  const groups = groupItems(["a@1", "b@1", "a@2", "a@3", "c@1", "d@1"].map(it), 10, costs);
+  assert.deepEqual(groups.map((g) => g.map((x) => x.name)), [
+    ["a@1", "a@2"],
+    ["b@1"],
+    ["a@3"],
+    ["c@1"],
+    ["d@1"],
+  ]);
+});
 
 Deno.test("sbatchArgs() and parseResources(): job name = run id, comment = instance, resources", () => {
   const r = parseResources({ cpus: 2, mem: "4G", time: "1:00:00" }, "stages.x.resources");

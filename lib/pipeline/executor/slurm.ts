@@ -71,7 +71,12 @@ export interface JobRecord extends SandboxResult {
 }
 
 const JOB_MAIN = fileURLToPath(new URL("./slurm_job.ts", import.meta.url));
-const BUSY = /busy|try again|temporarily unavailable|Socket timed out|Unable to contact|timed out/i;
+const BUSY = /busy|try again|temporarily unabl|Socket timed out|Unable to contact|timed out/i;
+
+/** Whether an `sbatch` error is worth retrying (controller busy or unreachable). */
+export function isRetryable(message: string): boolean {
+  return BUSY.test(message);
+}
 const MEM = /^\d+[KMGT]?$/;
 const TIME = /^(\d+-)?\d+(:\d{1,2}){0,2}$/;
 
@@ -290,7 +295,7 @@ export class SlurmExecutor {
       const id = /^(\d+)/.exec(r.stdout.trim())?.[1];
       if (r.code === 0 && id) return id;
       const why = (r.stderr || r.stdout).trim();
-      if (k >= attempts || !BUSY.test(why)) {
+      if (k >= attempts || !isRetryable(why)) {
         return { ok: false, error: `sbatch failed (attempt ${k}): ${why}`, log: "" };
       }
       this.#o.log?.(`sbatch busy (attempt ${k} of ${attempts}), retrying: ${why}`);
