@@ -12,10 +12,19 @@ import { analyzePipeline } from "./analyze.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
 import { reproduce, type ReproEvent } from "./execute.ts";
+import { readRecordedCosts } from "./costs.ts";
 import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
+import {
+  EXECUTOR_FLAGS,
+  type ExecutorChoice,
+  openExecutor,
+  openScaleOut,
+  SCALE_FLAGS,
+  type ScaleOut,
+} from "./scale_cli.ts";
 import { computeStatus } from "./status.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -52,6 +61,8 @@ const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
         [--max-instances N]
+        [--remote s3://bucket/prefix] [--shard-wait SECONDS] [--executor local|slurm]
+        [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"] [--group-seconds S]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE] [--max-instances N]`;
 
@@ -77,6 +88,8 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         wait: { type: "boolean" },
         mermaid: { type: "boolean" },
         "max-instances": { type: "string" },
+        ...SCALE_FLAGS,
+        ...EXECUTOR_FLAGS,
         help: { type: "boolean", short: "h" },
       },
     });
@@ -151,12 +164,22 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     selection = selectInstances(graph, {
       targets,
       ...(v.downstream ? { downstream: true } : {}),
-      ...(shard ? { shard } : {}),
+      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir) } : {}),
     });
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;
   }
+  let scale: ScaleOut;
+  try {
+    const offline = command === "status" || (v.dry ?? false);
+    const log = (l: string) => io.stderr(`${l}\n`);
+    scale = openScaleOut(v, file, ws, selection, { ...io, log, offline });
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
+  for (const note of scale.notes) io.stderr(`${note}\n`);
   const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
   const partial = targets.length > 0 || shard !== undefined;
 
@@ -182,13 +205,18 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       }
       return 0;
     }
-    const ran = statuses.filter((s) => s.state === "run").map((s) => s.name);
+    const waits = (s: { name: string; state: string }) =>
+      s.state === "run" && scale.awaited.has(s.name);
+    const awaited = statuses.filter(waits).map((s) => s.name);
+    const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
     const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
     const out = v.json ? io.stderr : io.stdout;
     for (const s of statuses) {
       out(
         `${
-          s.state === "run"
+          waits(s)
+            ? "would wait   "
+            : s.state === "run"
             ? "would run    "
             : s.state === "restore"
             ? "would restore"
@@ -196,11 +224,21 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
-    if (v.json) io.stdout(`${JSON.stringify({ ran, cached, failed: [], skipped: [] })}\n`);
+    if (v.json) {
+      const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
+      io.stdout(`${JSON.stringify(obj)}\n`);
+    }
     return 0;
   }
 
   // repro
+  let executor: ExecutorChoice;
+  try {
+    executor = openExecutor(v, file, ws, (l) => io.stderr(`${l}\n`));
+  } catch (e) {
+    io.stderr(`${(e as Error).message}\n`);
+    return 2;
+  }
   let held;
   try {
     held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
@@ -226,10 +264,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     const result = await reproduce(graph, ws, {
       ...(partial ? { selected: selection.selected } : {}),
       force,
-      ...(jobs !== undefined ? { jobs } : {}),
+      ...(jobs ?? executor.jobs ? { jobs: jobs ?? executor.jobs } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
+      ...(scale.hooks ?? {}),
+      ...(executor.runChild ? { runChild: executor.runChild } : {}),
+      ...(scale.awaited.size ? { checkSkip: scale.awaited } : {}),
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
@@ -237,6 +278,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
       `${result.skipped.length} skipped (profile "${graph.profile}", ${secs} s)`;
     lineOut(`${summary}\n`);
+    const moved = scale.hooks?.stats;
+    if (scale.remote && moved) {
+      lineOut(
+        `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
+          (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
+      );
+    }
     if (v.check) {
       for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
       lineOut(

@@ -14,7 +14,7 @@ import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
-import { runSandboxed } from "./sandbox.ts";
+import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
@@ -55,6 +55,17 @@ export interface ReproOptions {
   readonly signal?: AbortSignal;
   /** Receives events. */
   readonly onEvent?: (event: ReproEvent) => void;
+  /**
+   * Scale-out hook (`scale_out.ts`), before the cache lookup of an instance that is not up to
+   * date: fetch its run record from a remote, or wait for another shard; a problem fails it.
+   */
+  readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
+  /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
+  readonly afterStore?: (name: string, key: Digest) => Promise<void>;
+  /** Check mode restores these instead of rerunning them (a shard's shared upstream: shard 1's). */
+  readonly checkSkip?: ReadonlySet<string>;
+  /** Runs one child: `runSandboxed` (default) or another executor's drop-in (`executor/`). */
+  readonly runChild?: (options: SandboxOptions) => Promise<SandboxResult>;
 }
 
 /** What a repro did, names in graph order. */
@@ -195,13 +206,16 @@ export async function reproduce(
       outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
       metrics: run.metrics,
     });
-    const forced = check || (options.force?.has(inst.name) ?? false);
+    const forced = (check && !options.checkSkip?.has(inst.name)) ||
+      (options.force?.has(inst.name) ?? false);
     if (!forced) {
       const prev = prevEntries[inst.name];
       if (prev && prev.key === key && !changedOuts(ws, inst, prev).length) {
         entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
         return finish(inst.name, "up-to-date", t0);
       }
+      const waited = await options.beforeRestore?.(inst.name, key);
+      if (waited) return finish(inst.name, "failed", t0, waited);
       const cached = ws.cache.getRun(key);
       if (cached && sameOutSet(cached, inst)) {
         const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
@@ -232,7 +246,7 @@ export async function reproduce(
         ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
       }
       const start = Date.now();
-      const result = await runSandboxed({
+      const result = await (options.runChild ?? runSandboxed)({
         workspace: ws.root,
         module: resolve(ws.root, inst.run),
         writeDir: dir,
@@ -272,7 +286,10 @@ export async function reproduce(
         if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
       }
       // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-      if (!mismatched.has(inst.name)) ws.cache.store(key, collected, dir);
+      if (!mismatched.has(inst.name)) {
+        ws.cache.store(key, collected, dir);
+        await options.afterStore?.(inst.name, key);
+      }
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);

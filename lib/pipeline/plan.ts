@@ -1,11 +1,11 @@
 /**
  * Which instances a command touches: targets (stage names, instance names or `*` globs), their
- * upstream or (`--downstream`) their downstream, and an optional deterministic shard.
+ * upstream or (`--downstream`) their downstream, and an optional shard of them (`shard.ts`).
  *
  * @module
  */
 import { downstreamOf, type Graph, upstreamOf } from "./graph.ts";
-import { sha256 } from "./hash.ts";
+import { planShard, type ShardPlan } from "./shard.ts";
 
 /** A shard `i/n` (1-based index). */
 export interface Shard {
@@ -19,8 +19,10 @@ export interface SelectOptions {
   readonly targets?: readonly string[];
   /** Take the targets and everything downstream of them, instead of their upstream. */
   readonly downstream?: boolean;
-  /** Keep only this shard of the targets (with the upstream they need). */
+  /** Keep only this shard's fan-out instances and the shared upstream they need (`shard.ts`). */
   readonly shard?: Shard;
+  /** Recorded durations (seconds) by instance name, to balance shards; default: equal costs. */
+  readonly costs?: ReadonlyMap<string, number>;
 }
 
 /** The selection: every instance to consider, and those named by the targets. */
@@ -29,6 +31,8 @@ export interface Selection {
   readonly selected: readonly string[];
   /** Instances matched by the targets (all, without targets). */
   readonly targeted: ReadonlySet<string>;
+  /** With a shard: its plan (shared upstream to wait for, aggregating instances left out). */
+  readonly shard?: ShardPlan;
 }
 
 /** Parses `i/n` into a shard; throws `RangeError` on bad values. */
@@ -40,11 +44,6 @@ export function parseShard(text: string): Shard {
     throw new RangeError(`Invalid --shard "${text}": expected i/n with 1 <= i <= n`);
   }
   return { index, count };
-}
-
-/** The shard (1-based) an instance name falls in, out of `count`. */
-export function shardOf(name: string, count: number): number {
-  return (parseInt(sha256(name).slice(0, 8), 16) % count) + 1;
 }
 
 /** Resolves targets against a graph; throws `RangeError` naming an unknown target. */
@@ -67,13 +66,17 @@ export function selectInstances(graph: Graph, options: SelectOptions = {}): Sele
       for (const m of matched) targeted.add(m);
     }
   }
-  if (options.shard) {
-    const { index, count } = options.shard;
-    targeted = new Set([...targeted].filter((n) => shardOf(n, count) === index));
-  }
   const extra = options.downstream ? downstreamOf(graph, targeted) : upstreamOf(graph, targeted);
   const all = new Set([...targeted, ...extra]);
-  return { selected: names.filter((n) => all.has(n)), targeted };
+  if (!options.shard) return { selected: names.filter((n) => all.has(n)), targeted };
+  const plan = planShard(graph, all, options.shard, options.costs);
+  const mine = new Set([...plan.own, ...plan.shared]);
+  const runs = new Set(plan.waits ? plan.own : mine);
+  return {
+    selected: names.filter((n) => mine.has(n)),
+    targeted: new Set([...targeted].filter((n) => runs.has(n))),
+    shard: plan,
+  };
 }
 
 function matchTarget(graph: Graph, target: string): string[] {

@@ -11,7 +11,8 @@ import { asMap, loadYaml, nodeLocation, pairKey, type YamlSource } from "../yaml
 import { DiagnosticSink, quoteList } from "./common.ts";
 
 /** The keys a pipeline file may have at the top level. */
-export const TOP_KEYS = ["params", "profiles", "default_profile", "stages"] as const;
+// `remote:` (the S3 remote cache) is read by remote.ts, not part of the graph.
+export const TOP_KEYS = ["params", "profiles", "default_profile", "stages", "remote"] as const;
 
 /** A top-level entry: its key node and value node. */
 export interface TopEntry {

@@ -29,6 +29,8 @@ export const STAGE_KEYS = [
   "net",
   "env",
   "timeout",
+  // read by executor/slurm.ts (sbatch --cpus-per-task/--mem/--time), not part of the key
+  "resources",
 ] as const;
 const NAME_REGEXP = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const ENV_REGEXP = /^[A-Z_][A-Z0-9_]*$/;
@@ -181,6 +183,8 @@ function readStageKey(
     }
     case "matrix":
       readMatrix(d, v ?? sp.key, kf, ctx, sink);
+      break;
+    case "resources": // checked by executor/slurm.ts
       break;
     default:
       sink.err(
