@@ -12,8 +12,13 @@ import {
 } from "../../lib/report/mod.ts";
 import type { TraceRow } from "../../lib/active/trace.ts";
 
-/** Per-repeat jitter: a pattern rotated by `shift`, so two series never differ by a constant. */
-const PATTERN = [0, 1, -1, 0.5, -0.5, 0.25, -0.25];
+/**
+ * Per-repeat jitter: a pattern rotated by `shift`. Its length is prime (11) and above the number
+ * of series, so two series never differ by a constant: a difference constant in every repeat
+ * would need a pattern periodic in the shift. (With 7 entries, series 0 and 7 had the same
+ * jitter, and their differences, the same up to rounding, passed a t-test on rounding noise.)
+ */
+const PATTERN = [0, 1, -1, 0.5, -0.5, 0.25, -0.25, 0.75, -0.75, 0.4, -0.4];
 const jitter = (repeat: number, shift: number) => PATTERN[(repeat + shift) % PATTERN.length]!;
 
 function flat(acc: number, queries: number[]): TraceRow[] {
@@ -220,7 +225,7 @@ Deno.test("seed_size_hardly_matters: a slope test against ±0.25 pp per 1k", () 
   equal(verdict(results(seedSizeRuns(1.5, 5, 0.0005)), id), "does not hold");
   equal(verdict(results(seedSizeRuns(0, 1, 0)), id), "inconclusive");
   // Noise the five repeats cannot average out: neither equivalence nor its opposite is shown.
-  equal(verdict(results(seedSizeRuns(0, 5, 0.02)), id), "inconclusive");
+  equal(verdict(results(seedSizeRuns(0, 5, 0.05)), id), "inconclusive");
 });
 
 function stops(
