@@ -69,6 +69,28 @@ export function inertiaOf(points: readonly (readonly number[])[], centres: Array
   return total;
 }
 
+/**
+ * The tolerance handed to ml-kmeans for `clusters` centres: scikit-learn's `_tolerance` (`tol`
+ * times the mean over features of the points' population variance), a bound on the *sum* of
+ * the centres' squared shifts, divided by the cluster count, since ml-kmeans bounds *each*
+ * centre's squared shift (module doc).
+ *
+ * @example Usage
+ * ```ts
+ * import { kmeansTolerance } from "./kmeans.ts";
+ * // Variances 1 (x) and 4 (y): mean 2.5; times 1e-4, over 2 clusters.
+ * const t = kmeansTolerance([[0, 0], [2, 0], [0, 4], [2, 4]], 1e-4, 2);
+ * console.assert(Math.abs(t - 1.25e-4) < 1e-15);
+ * ```
+ */
+export function kmeansTolerance(
+  points: readonly (readonly number[])[],
+  tol: number,
+  clusters: number,
+): number {
+  return scaledTolerance(points, tol) / clusters;
+}
+
 /** scikit-learn's `_tolerance`: `tol` times the mean over features of the points' variance. */
 function scaledTolerance(points: readonly (readonly number[])[], tol: number): number {
   const n = points.length;
@@ -129,7 +151,7 @@ export function fitKMeans(
     if (distinct.size < clusters) distinct.add(row.join(","));
   }
   const k = Math.min(clusters, distinct.size);
-  const tolerance = scaledTolerance(points, options.tolerance ?? KMEANS_TOLERANCE) / k;
+  const tolerance = kmeansTolerance(points, options.tolerance ?? KMEANS_TOLERANCE, k);
   let best: KMeansFit | undefined;
   for (let init = 0; init < inits; init++) {
     const result = kmeans(points, k, {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { fitCentres, fitKMeans, inertiaOf, KMEANS_INITS } from "../../lib/active/kmeans.ts";
+import {
+  fitCentres,
+  fitKMeans,
+  inertiaOf,
+  KMEANS_INITS,
+  KMEANS_TOLERANCE,
+  kmeansTolerance,
+} from "../../lib/active/kmeans.ts";
 import { probsFromRows } from "../../lib/active/probs.ts";
 import { createRng } from "../../lib/util/random.ts";
 
@@ -58,4 +65,49 @@ Deno.test("fitCentres() is deterministic for a seed and drops to the distinct po
   assert.equal(fit.inertia, 0);
   assert.throws(() => fitKMeans(few, { clusters: 2, seed: 1, inits: 0 }), /initialisation count/);
   assert.throws(() => fitKMeans(few, { clusters: 0, seed: 1 }), /cluster count/);
+});
+
+Deno.test("kmeansTolerance() is scikit-learn's tol · mean variance, shared out over the centres", () => {
+  // x: 0, 2, 0, 2 (variance 1); y: 0, 0, 4, 4 (variance 4): mean variance 2.5.
+  const pts = [[0, 0], [2, 0], [0, 4], [2, 4]];
+  assert.ok(Math.abs(kmeansTolerance(pts, 1e-4, 1) - 2.5e-4) < 1e-15);
+  assert.ok(Math.abs(kmeansTolerance(pts, 1e-4, 5) - 5e-5) < 1e-15);
+  // Scales with the data's variance, as scikit-learn's does.
+  const wide = pts.map((p) => p.map((v) => 10 * v));
+  assert.ok(Math.abs(kmeansTolerance(wide, 1e-4, 1) - 2.5e-2) < 1e-12);
+});
+
+/** One Lloyd step from `centres`: the sum of the centres' squared shifts. */
+function lloydShift(points: number[][], centres: Float64Array[]): number {
+  const sums = centres.map((c) => new Float64Array(c.length));
+  const counts = centres.map(() => 0);
+  for (const p of points) {
+    let best = 0;
+    let bestD = Infinity;
+    centres.forEach((c, j) => {
+      const d = p.reduce((s, v, i) => s + (v - c[i]!) ** 2, 0);
+      if (d < bestD) [best, bestD] = [j, d];
+    });
+    counts[best]!++;
+    p.forEach((v, i) => sums[best]![i]! += v);
+  }
+  return centres.reduce((total, c, j) => {
+    if (counts[j] === 0) return total;
+    return total + [...c].reduce((s, v, i) => s + (sums[j]![i]! / counts[j]! - v) ** 2, 0);
+  }, 0);
+}
+
+Deno.test("fitKMeans() runs Lloyd to scikit-learn's tolerance, and keeps the first of equal fits", () => {
+  // Uniform points (no clear clusters): Lloyd needs many steps to settle.
+  const rng = createRng(11);
+  const rows = Array.from({ length: 300 }, () => [rng.next(), rng.next(), rng.next()]);
+  const p = probsFromRows(rows);
+  const stored = rows.map((r) => r.map(Math.fround));
+  const fit = fitKMeans(p, { clusters: 12, seed: 5 });
+  const bound = kmeansTolerance(stored, KMEANS_TOLERANCE, 1);
+  const shift = lloydShift(stored, fit.centres);
+  assert.ok(shift <= bound, `one more Lloyd step moves the centres by ${shift} > ${bound}`);
+  // Every start reaches inertia 0 on two distinct points: the first start is kept.
+  const few = probsFromRows([[1, 0], [1, 0], [0, 1]]);
+  assert.equal(fitKMeans(few, { clusters: 2, seed: 1 }).init, 0);
 });

@@ -42,6 +42,21 @@ Deno.test("studentTQuantile() matches the NIST table of t critical values", () =
     [0.95, 10, 1.812],
     [0.995, 9, 3.250],
     [0.99, 20, 2.528],
+    [0.95, 2, 2.920],
+    [0.99, 2, 6.965],
+    [0.995, 2, 9.925],
+    [0.95, 3, 2.353],
+    [0.975, 3, 3.182],
+    [0.99, 3, 4.541],
+    [0.995, 3, 5.841],
+    [0.95, 29, 1.699],
+    [0.975, 29, 2.045],
+    [0.99, 29, 2.462],
+    [0.995, 29, 2.756],
+    [0.95, 100, 1.660],
+    [0.975, 100, 1.984],
+    [0.99, 100, 2.364],
+    [0.995, 100, 2.626],
   ];
   for (const [p, df, t] of table) {
     near(studentTQuantile(p, df), t, 5e-4, `t(${p}, ${df})`);
@@ -52,6 +67,21 @@ Deno.test("studentTQuantile() matches the NIST table of t critical values", () =
   for (const t of [-3, -0.5, 0.25, 2, 40]) {
     near(studentTCdf(t, 1), 0.5 + Math.atan(t) / Math.PI, 1e-12, `Cauchy F(${t})`);
   }
+  // df = 2 and df = 3 have closed forms (e.g. Johnson, Kotz & Balakrishnan, ch. 28):
+  // F₂(t) = 1/2 + t / (2√(2 + t²)), with quantile (2p − 1) / √(2p(1 − p));
+  // F₃(t) = 1/2 + (t / (√3 (1 + t²/3)) + atan(t/√3)) / π.
+  const f2 = (t: number) => 0.5 + t / (2 * Math.sqrt(2 + t * t));
+  const f3 = (t: number) =>
+    0.5 + (t / (Math.sqrt(3) * (1 + t * t / 3)) + Math.atan(t / Math.sqrt(3))) / Math.PI;
+  for (const t of [-40, -7.5, -2, -0.3, 0.1, 1, 2.5, 9, 60]) {
+    near(studentTCdf(t, 2), f2(t), 1e-13, `F₂(${t})`);
+    near(studentTCdf(t, 3), f3(t), 1e-13, `F₃(${t})`);
+  }
+  for (const p of [0.001, 0.1, 0.3, 0.75, 0.95, 0.9999]) {
+    near(studentTQuantile(p, 2), (2 * p - 1) / Math.sqrt(2 * p * (1 - p)), 1e-9, `t₂(${p})`);
+  }
+  // Large df: the normal distribution (Φ(1.959964) = 0.975).
+  near(studentTCdf(1.959963984540054, 1e7), 0.975, 1e-7, "F(1.96; 1e7)");
   near(regularizedBeta(0.3, 2, 3), 0.3483, 1e-12, "I_0.3(2, 3) = 0.3483 (polynomial form)");
   throws(() => studentTQuantile(1, 3), RangeError);
   throws(() => studentTCdf(1, 0), RangeError);
@@ -111,9 +141,74 @@ Deno.test("tost() one-sided p-values are 0.05 at the tabled t(0.95, 4) margin", 
   }
   // Far outside the margin: the minimal-effect test rejects "|μ| <= δ".
   ok(tost([3.1, 2.9, 3.0, 3.2, 2.8], 1).pOutside! < 0.001);
-  equal(tost([0.2, 0.2, 0.2], 1).p, 0, "zero variance inside the margin");
-  equal(tost([1.5, 1.5, 1.5], 1).pOutside, 0, "zero variance outside the margin");
+  // Zero variance: the one-sided sign test, p = 2^−n per side.
+  equal(tost([0.2, 0.2, 0.2], 1).p, 0.125, "zero variance inside the margin");
+  equal(tost([0.2, 0.2, 0.2], 1).pOutside, 1);
+  equal(tost([1.5, 1.5, 1.5], 1).pOutside, 0.125, "zero variance outside the margin");
+  equal(tost([1.5, 1.5, 1.5], 1).p, 1);
+  equal(tost([-1, -1, -1, -1, -1], 1).p, 1, "on the margin: neither test rejects");
+  equal(tost([-1, -1, -1, -1, -1], 1).pOutside, 1);
+  equal(tost([0, 0, 0, 0, 0], 1).p, 0.03125);
   throws(() => tost(d, 0), RangeError);
+});
+
+Deno.test("tost() worked example at n = 3, against the closed-form F₂", () => {
+  // d = 0, 1, 2: mean 1, sd 1, se 1/√3, df 2; margin 1.5.
+  // Lower: t = (1 + 1.5)·√3 = 4.3301, p = 1 − F₂(4.3301) = 0.02471.
+  // Upper: t = (1 − 1.5)·√3 = −0.8660, p = F₂(−0.8660) = 0.23888. TOST p = 0.23888 (not shown).
+  // 90% interval: 1 ± t₂(0.95)/√3 = 1 ± 2.919986/√3 = [−0.68585, 2.68585].
+  const f2 = (t: number) => 0.5 + t / (2 * Math.sqrt(2 + t * t));
+  const r = tost([0, 1, 2], 1.5);
+  near(r.pLower!, 1 - f2(2.5 * Math.sqrt(3)), 1e-12, "lower");
+  near(r.pLower!, 0.02471, 1e-5, "lower, 4 digits");
+  near(r.pUpper!, f2(-0.5 * Math.sqrt(3)), 1e-12, "upper");
+  near(r.pUpper!, 0.23888, 1e-5, "upper, 4 digits");
+  equal(r.p, r.pUpper);
+  near(r.pOutside!, 1 - r.pUpper!, 1e-12, "outside-margin p: the upper side's complement");
+  near(r.interval![0], 1 - 2.919986 / Math.sqrt(3), 1e-6, "90% lower");
+  near(r.interval![1], 1 + 2.919986 / Math.sqrt(3), 1e-6, "90% upper");
+  // Mirrored data mirror the two one-sided tests.
+  const m = tost([0, -1, -2], 1.5);
+  near(m.pUpper!, r.pLower!, 1e-12, "mirror upper");
+  near(m.pLower!, r.pUpper!, 1e-12, "mirror lower");
+});
+
+Deno.test("equal differences up to rounding take the sign-test rule, not a t-test on noise", () => {
+  // The same 101-image difference on a 10,000-image test set in every repeat, as pp.
+  const a = [0.9812, 0.9711, 0.9655, 0.9788, 0.9701];
+  const d = a.map((x) => 100 * x - 100 * (x - 0.0101));
+  ok(new Set(d).size > 1, "the rounded differences are not bit-identical");
+  const r = pairedTTest(d);
+  equal(r.zeroVariance, true);
+  equal(r.p, 0.0625);
+  near(r.mean, 1.01, 1e-12, "mean");
+  const tiny = pairedTTest([1e-15, -1e-15, 0]);
+  equal(tiny.zeroVariance, true, "rounding around 0 is 0");
+  equal(tiny.p, 1);
+  equal(pairedTTest([1, 1.0001, 1, 1, 1]).zeroVariance, false, "a real spread is kept");
+  equal(tost(d.map((x) => x - 1.01), 1).p, 0.03125, "TOST reads the same rule");
+  // n = 2 equal repeats show neither a difference nor an equivalence.
+  const eq2 = judgeComparisons([
+    { label: "two", unit: "pp", kind: "equivalent", margin: 1, diffs: [0, 0] },
+  ])[0]!;
+  equal(eq2.verdict, "inconclusive");
+  equal(eq2.p, 0.25);
+  const eq5 = judgeComparisons([
+    { label: "five", unit: "pp", kind: "equivalent", margin: 1, diffs: [0.2, 0.2, 0.2, 0.2, 0.2] },
+  ])[0]!;
+  equal(eq5.verdict, "holds", "alone, at n = 5: p = 2^−5 = 0.03125");
+});
+
+Deno.test("non-finite differences are refused with the comparison named", () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    throws(
+      () =>
+        judgeComparisons([{ label: "MNIST, A − B", unit: "pp", kind: "greater", diffs: [1, bad] }]),
+      /Invalid comparison "MNIST, A − B": expected finite differences, got .* at repeat position 1/,
+    );
+    throws(() => pairedTTest([bad, 1, 2]), /expected finite numbers/);
+    throws(() => tost([1, bad], 1), /expected finite numbers/);
+  }
 });
 
 Deno.test("olsSlope() gives the textbook slope and refuses one distinct x", () => {
@@ -154,6 +249,39 @@ Deno.test("judgeComparisons(): Holm can turn a lone significant comparison incon
   ]);
   near(family[0]!.p_adjusted!, 5 * alone.p!, 1e-12, "Holm multiplies the smallest p by m");
   equal(family[0]!.verdict, "inconclusive");
+});
+
+Deno.test("judgeComparisons(): contradictions are Holm-adjusted too", () => {
+  // A reversed difference with p ≈ 0.02 alone does not hold; among four noise comparisons its
+  // Holm p is ≈ 0.1: inconclusive. The same for an equivalence whose difference lies outside.
+  const down = [-0.5, -1.5, -1.0, -0.2, -1.9];
+  const noise = [1, -1, 0.5, -0.5, 0];
+  const greater = (diffs: number[], label: string) => ({
+    label,
+    unit: "pp",
+    kind: "greater" as const,
+    diffs,
+  });
+  equal(judgeComparisons([greater(down, "x")])[0]!.verdict, "does not hold");
+  const family = judgeComparisons([
+    greater(down, "x"),
+    ...[1, 2, 3, 4].map((i) => greater(noise, `n${i}`)),
+  ]);
+  equal(family[0]!.verdict, "inconclusive");
+  const outside = [1.3, 2.7, 2.1, 1.1, 3.0]; // outside ±1, p ≈ 0.025 alone
+  const eq = (diffs: number[], label: string) => ({
+    label,
+    unit: "pp",
+    kind: "equivalent" as const,
+    margin: 1,
+    diffs,
+  });
+  const alone = judgeComparisons([eq(outside, "y")])[0]!;
+  equal(alone.verdict, "does not hold");
+  ok(alone.tost!.p_outside_adjusted! > 0.01, `${alone.tost!.p_outside_adjusted}`);
+  const many = judgeComparisons([eq(outside, "y"), ...[1, 2, 3, 4].map((i) => eq(noise, `e${i}`))]);
+  near(many[0]!.tost!.p_outside_adjusted!, 5 * alone.tost!.p_outside_adjusted!, 1e-12, "× m");
+  equal(many[0]!.verdict, "inconclusive");
 });
 
 Deno.test("judgeComparisons(): equivalence holds inside the margin, does not hold outside", () => {

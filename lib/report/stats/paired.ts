@@ -7,7 +7,9 @@
  * defined (c / 0), so the p-value comes from the exact sign test instead: under "no difference"
  * each repeat's sign is a fair coin, and the chance that all n agree is 2 · 2⁻ⁿ (two-sided), so
  * p = 2¹⁻ⁿ when c ≠ 0 (0.0625 at n = 5; it needs 6 repeats to reach 0.05 on its own) and p = 1
- * when c = 0. The interval is the point [c, c].
+ * when c = 0. The interval is the point [c, c]. "The same" allows floating-point rounding
+ * ({@linkcode commonValue}): 100·a − 100·b for the same count difference in every repeat is not
+ * bit-identical, and a t-test on that rounding noise would report p ≈ 0.
  *
  * @module
  */
@@ -38,15 +40,44 @@ export interface PairedTest {
   zeroVariance: boolean;
 }
 
-/** Mean and sample standard deviation (n − 1). */
+/** Relative tolerance under which differences count as the same (rounding, not spread). */
+export const SAME_TOLERANCE = 1e-9;
+
+/** Mean and sample standard deviation (n − 1) of finite values. */
 export function meanSd(values: readonly number[]): { mean: number; sd: number | null } {
   const n = values.length;
   if (n === 0) throw new RangeError("Invalid sample: expected at least one value, got none");
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new RangeError(`Invalid sample: expected finite numbers, got ${values[bad]} at ${bad}`);
+  }
   const mean = values.reduce((a, b) => a + b, 0) / n;
   if (n < 2) return { mean, sd: null };
   let ss = 0;
   for (const v of values) ss += (v - mean) ** 2;
   return { mean, sd: Math.sqrt(ss / (n - 1)) };
+}
+
+/**
+ * The value every entry shares, or `null` when they differ: equal within
+ * {@linkcode SAME_TOLERANCE} · max(1, max |v|), so that floating-point rounding is not mistaken
+ * for spread; a common value that small is 0.
+ *
+ * @example Usage
+ * ```ts
+ * import { commonValue } from "./paired.ts";
+ * console.assert(commonValue([100 * 0.9812 - 100 * 0.9711, 100 * 0.9912 - 100 * 0.9811]) !== null);
+ * console.assert(commonValue([1, 1.001]) === null);
+ * ```
+ */
+export function commonValue(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const scale = Math.max(1, ...values.map(Math.abs));
+  const tol = SAME_TOLERANCE * scale;
+  const first = values[0]!;
+  if (!values.every((v) => Math.abs(v - first) <= tol)) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.abs(mean) <= tol ? 0 : mean;
 }
 
 /**
@@ -70,8 +101,8 @@ export function pairedTTest(diffs: readonly number[], level = 0.95): PairedTest 
   if (sd === null) {
     return { ...base, sd, se: null, t: null, p: null, interval: null, zeroVariance: false };
   }
-  if (diffs.every((d) => d === diffs[0])) {
-    const c = diffs[0]!;
+  const c = commonValue(diffs);
+  if (c !== null) {
     const p = c === 0 ? 1 : Math.min(1, 2 ** (1 - n));
     return { ...base, mean: c, sd: 0, se: 0, t: null, p, interval: [c, c], zeroVariance: true };
   }

@@ -7,13 +7,17 @@
  * (the difference lies outside the margin) with p = the smaller of P(T >= (m − δ)/se) and
  * P(T <= (m + δ)/se).
  *
- * Zero variance (every repeat gives the same difference c): |c| < δ gives TOST p = 0 and
- * outside-margin p = 1; |c| > δ the reverse; |c| = δ gives 1 and 1. One repeat gives no test.
+ * Zero variance (every repeat gives the same difference c, as `commonValue` of stats/paired.ts
+ * reads it): the t statistics are not defined, so each one-sided test becomes the exact sign test
+ * of stats/paired.ts, one-sided: all n differences on the claimed side of a bound has chance
+ * 2⁻ⁿ under that bound's null (0.03125 at n = 5, 0.25 at n = 2). So |c| < δ gives TOST p = 2⁻ⁿ
+ * and outside-margin p = 1; |c| > δ the reverse; |c| = δ gives 1 and 1. One repeat gives no
+ * test; two equal repeats do not show equivalence, as they do not show a difference.
  *
  * @module
  */
 
-import { meanSd } from "./paired.ts";
+import { commonValue, meanSd, SAME_TOLERANCE } from "./paired.ts";
 import { studentTCdf, studentTQuantile } from "./tdist.ts";
 
 /** An equivalence test of one comparison. */
@@ -58,21 +62,24 @@ export function tost(diffs: readonly number[], margin: number, alpha = 0.05): Eq
   const level = 1 - 2 * alpha;
   const none = { pLower: null, pUpper: null, p: null, pOutside: null, interval: null };
   if (sd === null) return { n, mean, margin, level, ...none };
-  if (diffs.every((d) => d === diffs[0])) {
-    const mean = diffs[0]!;
-    const inside = Math.abs(mean) < margin;
-    const outside = Math.abs(mean) > margin;
-    const pEq = inside ? 0 : 1;
+  const c = commonValue(diffs);
+  if (c !== null) {
+    // |c| = δ up to rounding counts as on the margin: neither test rejects.
+    const tol = SAME_TOLERANCE * Math.max(1, Math.abs(c), margin);
+    const sign = 2 ** -n;
+    const pLower = c > -margin + tol ? sign : 1;
+    const pUpper = c < margin - tol ? sign : 1;
+    const outside = Math.abs(c) > margin + tol;
     return {
       n,
-      mean,
+      mean: c,
       margin,
       level,
-      pLower: mean > -margin ? 0 : 1,
-      pUpper: mean < margin ? 0 : 1,
-      p: pEq,
-      pOutside: outside ? 0 : 1,
-      interval: [mean, mean],
+      pLower,
+      pUpper,
+      p: Math.max(pLower, pUpper),
+      pOutside: outside ? sign : 1,
+      interval: [c, c],
     };
   }
   const se = sd / Math.sqrt(n);

@@ -109,9 +109,10 @@ export const VERDICT_RULES: readonly { case: string; verdict: Verdict; when: str
   {
     case: "every repeat gives the same d",
     verdict: "inconclusive",
-    when:
-      "unless the exact sign test decides: p = 2^(1−n) for d ≠ 0 (0.0625 at n = 5), p = 1 for d = 0; " +
-      "for ≈, |d| < δ holds and |d| > δ does not",
+    when: "unless the exact sign test decides (equal up to rounding; no t statistic): for >, " +
+      "two-sided p = 2^(1−n) for d ≠ 0 (0.0625 at n = 5: six repeats needed alone), p = 1 for " +
+      "d = 0; for ≈, each one-sided p = 2^(−n) (0.03125 at n = 5), so |d| < δ can hold and " +
+      "|d| > δ can fail from n = 5 on, Holm permitting",
   },
   {
     case: "a claim",
@@ -139,6 +140,14 @@ interface Prepared {
 
 function prepare(input: ComparisonInput): Prepared {
   const n = input.diffs.length;
+  const bad = input.diffs.findIndex((d) => !Number.isFinite(d));
+  if (bad >= 0) {
+    throw new RangeError(
+      `Invalid comparison "${input.label}": expected finite differences, got ${
+        input.diffs[bad]
+      } at repeat position ${bad}`,
+    );
+  }
   if (n === 0) {
     return {
       input,
