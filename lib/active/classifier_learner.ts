@@ -35,6 +35,7 @@ export function classifierLearner(
     },
     predictProba: (x) => classifier.predictProba(x),
     reinitialize: (seed) => classifier.reinitialize(seed),
+    saveWeights: () => classifier.saveWeights(),
   };
 }
 

@@ -39,4 +39,6 @@ export interface Learner {
   predictProba(x: Uint8Array): Float32Array | Promise<Float32Array>;
   /** Back to freshly initialised weights (and optimiser state) drawn from `seed`. */
   reinitialize(seed: number): void;
+  /** The current weights as bytes (deterministic); needed for the loop's checkpoints. */
+  saveWeights?(): Uint8Array;
 }

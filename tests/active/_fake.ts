@@ -92,6 +92,11 @@ export class PrototypeLearner implements Learner {
     return Promise.resolve();
   }
 
+  /** The class sums and weights as float64 bytes: equal bytes, equal state. */
+  saveWeights(): Uint8Array {
+    return new Uint8Array(Float64Array.from([...this.sums.flat(), ...this.weights]).buffer);
+  }
+
   predictProba(x: Uint8Array): Float32Array {
     const n = x.length / 2;
     this.predictSizes.push(n);

@@ -74,12 +74,26 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
   try {
     const { prepare, target } = await fixtures(dir);
     const selectOut = join(dir, "select") + "/";
+    const withBudgets = { ...ACTIVE, "report.budgets": [40, 20, 15] };
     await selectStage.run(
-      context("select@t", [prepare, target], [selectOut], ACTIVE, {
+      context("select@t", [prepare, target], [selectOut], withBudgets, {
         strategy: "entropy+clustering",
         repeat: 1,
       }),
     );
+    const index = JSON.parse(await Deno.readTextFile(join(selectOut, "checkpoints/index.json")));
+    assert.deepEqual(
+      index.checkpoints.map((c: { budget: number; file: string; round: number }) => [
+        c.budget,
+        c.file,
+        c.round,
+      ]),
+      [[15, "q15.weights", 0], [20, "q20.weights", 1], [40, "q40.weights", 3]],
+    );
+    const q20 = await Deno.readFile(join(selectOut, "checkpoints/q20.weights"));
+    const checkpoint = createClassifier(TINY, { seed: 9 });
+    checkpoint.loadWeights(q20, "q20.weights");
+    checkpoint.dispose();
     const trace = JSON.parse(await Deno.readTextFile(join(selectOut, "trace.json")));
     assert.deepEqual(trace.map((r: { queries: number }) => r.queries), [10, 20, 30, 40]);
     const csv = await Deno.readTextFile(join(selectOut, "trace.csv"));
@@ -93,15 +107,17 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
     // The same instance again gives the same bytes.
     const again = join(dir, "again") + "/";
     await selectStage.run(
-      context("select@t", [prepare, target], [again], ACTIVE, {
+      context("select@t", [prepare, target], [again], withBudgets, {
         strategy: "entropy+clustering",
         repeat: 1,
       }),
     );
-    for (const name of ["trace.json", "trace.csv", "summary.json"]) {
-      assert.equal(
-        await Deno.readTextFile(join(again, name)),
-        await Deno.readTextFile(join(selectOut, name)),
+    for (
+      const name of ["trace.json", "trace.csv", "summary.json", "checkpoints/q40.weights"]
+    ) {
+      assert.deepEqual(
+        await Deno.readFile(join(again, name)),
+        await Deno.readFile(join(selectOut, name)),
         name,
       );
     }
