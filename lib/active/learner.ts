@@ -41,4 +41,9 @@ export interface Learner {
   reinitialize(seed: number): void;
   /** The current weights as bytes (deterministic); needed for the loop's checkpoints. */
   saveWeights?(): Uint8Array;
+  /**
+   * The L2 norm of each image's DeepFool perturbation (at most `maxSteps` steps), for the DFAL
+   * strategies: small means close to the decision boundary.
+   */
+  perturbationNorms?(x: Uint8Array, maxSteps: number): Float64Array | Promise<Float64Array>;
 }

@@ -115,6 +115,10 @@ export interface LoopConfig {
    * most that many queries; budgets above `budget` are skipped). Needs `Learner.saveWeights`.
    */
   readonly checkpoints?: readonly number[];
+  /** DeepFool's step cap in the DFAL strategies (default 20). */
+  readonly deepfoolSteps?: number;
+  /** DFAL: run DeepFool on only this many random open images per round (default: all). */
+  readonly dfalSubsample?: number | null;
 }
 
 /** What a run produced. */

@@ -14,7 +14,7 @@ import type { Oracle } from "./oracle.ts";
 import { argmaxRows, createProbs, oneHot, type Probs } from "./probs.ts";
 import { meanEntropy } from "./scores.ts";
 import { randomSeeding } from "./seeding.ts";
-import { needsQueriedRows, select } from "./strategies.ts";
+import { needsPerturbations, needsQueriedRows, select } from "./strategies.ts";
 import { cohensKappa } from "./kappa.ts";
 import type { TraceRow } from "./trace.ts";
 import type { LoopConfig, LoopData } from "./loop.ts";
@@ -172,6 +172,8 @@ export interface Scored {
   readonly indices: number[];
   /** The substitute's predictions on them; `null` for the random strategy, which reads none. */
   readonly probs: Probs | null;
+  /** DeepFool perturbation norms on them, for the DFAL strategies (queried rows: Infinity). */
+  readonly perturbations?: Float64Array;
 }
 
 /** The pool indices a round scores: open ones, or a seeded subsample of them, and queried ones when needed. */
@@ -195,7 +197,42 @@ export async function scoreStep(state: RunState, round: number): Promise<Scored>
   const indices = scoredIndices(state, round);
   if (state.config.strategy === "random") return { indices, probs: null };
   const probs = await predictPool(state, indices);
-  return { indices, probs };
+  if (!needsPerturbations(state.config.strategy)) return { indices, probs };
+  return { indices, probs, perturbations: await perturbationsOf(state, indices, round) };
+}
+
+/**
+ * DeepFool norms of the open images among `indices` (or of a seeded random `dfalSubsample` of
+ * them); Infinity for the others.
+ */
+async function perturbationsOf(
+  state: RunState,
+  indices: readonly number[],
+  round: number,
+): Promise<Float64Array> {
+  const { learner, data, queriedSet, config } = state;
+  if (learner.perturbationNorms === undefined) {
+    throw new TypeError(
+      `Invalid learner: strategy "${config.strategy}" needs DeepFool perturbation norms, ` +
+        "and this learner has no perturbationNorms()",
+    );
+  }
+  let rows = indices.flatMap((p, r) => (queriedSet.has(p) ? [] : [r]));
+  const sub = config.dfalSubsample;
+  if (sub !== undefined && sub !== null && sub < rows.length) {
+    const all = rows;
+    rows = randomSeeding(all.length, sub, {
+      seed: deriveSeed(config.seed, "dfal-subsample", round),
+    })
+      .map((i) => all[i]!).sort((a, b) => a - b);
+  }
+  const norms = await learner.perturbationNorms(
+    gatherImages(data.pool, rows.map((r) => indices[r]!), data.imageSize),
+    config.deepfoolSteps ?? 20,
+  );
+  const out = new Float64Array(indices.length).fill(Infinity);
+  rows.forEach((r, i) => (out[r] = norms[i]!));
+  return out;
 }
 
 /** Select step: `k` pool indices by the configured strategy, and the batch's mean entropy. */
@@ -220,6 +257,7 @@ export async function selectStep(
     indices: scored.indices,
     queried: queriedSet,
     answers: allAnswers(state),
+    ...(scored.perturbations === undefined ? {} : { perturbations: scored.perturbations }),
   }, {
     k,
     seed,

@@ -9,3 +9,4 @@
 export * from "./model.ts";
 export * from "./attacks.ts";
 export * from "./deepfool.ts";
+export * from "./transfer.ts";

@@ -146,3 +146,26 @@ Deno.test("checkpointStep() keeps each budget whose last round at or below it is
   assert.deepEqual(checkpointStep(s, Infinity).map((c) => [c.budget, c.round]), [[9, 1]]);
   assert.equal(s.checkpoints.length, 3);
 });
+
+Deno.test("scoreStep() measures DeepFool norms for DFAL, on the open images or a seeded subsample", async () => {
+  const s = state({ strategy: "dfal" });
+  await queryStep(s, [0, 1]);
+  await trainStep(s, [0, 1], allAnswers(s).data);
+  const scored = await scoreStep(s, 1);
+  assert.equal(scored.perturbations?.length, 58);
+  assert.ok(scored.perturbations!.every((v) => Number.isFinite(v) && v >= 0));
+  const k = state({ strategy: "dfal+k-center", dfalSubsample: 10 });
+  await queryStep(k, [0, 1]);
+  const sub = await scoreStep(k, 1);
+  // Queried rows are scored (k-center's centres) but never measured; 10 open rows are.
+  assert.equal(sub.indices.length, 60);
+  assert.equal(sub.perturbations!.filter(Number.isFinite).length, 10);
+  assert.equal(sub.perturbations![0], Infinity);
+  const bare = state(
+    { strategy: "dfal" },
+    Object.assign(new PrototypeLearner(), {
+      perturbationNorms: undefined,
+    }),
+  );
+  await assert.rejects(() => scoreStep(bare, 1), /perturbationNorms/);
+});

@@ -8,6 +8,7 @@ import { TRACE_COLUMNS } from "../../lib/active/trace.ts";
 import * as selectStage from "../../stages/select.ts";
 import * as seedingStage from "../../stages/seeding.ts";
 import * as stoppingStage from "../../stages/stopping.ts";
+import * as transferStage from "../../stages/transfer.ts";
 
 const TINY: ModelSpec = {
   input: [28, 28, 1],
@@ -122,6 +123,45 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
       );
     }
 
+    // Transfer: the substitute at 20 queries attacked, on the first 6 test images.
+    const transferParams = {
+      transfer: { test_size: 6, eps: [0.1, 0.5], pgd_steps: 2 },
+    };
+    const transferDeps = [prepare, target, join(selectOut, "checkpoints") + "/"];
+    const tOut = join(dir, "transfer.json");
+    const vars = { strategy: "entropy+clustering", repeat: 1, queries: 20 };
+    await transferStage.run(context("transfer@t", transferDeps, [tOut], transferParams, vars));
+    const transfer = JSON.parse(await Deno.readTextFile(tOut));
+    assert.equal(transfer.images, 6);
+    assert.equal(transfer.queries, 20);
+    assert.equal(transfer.round, 1);
+    assert.equal(transfer.strategy, "entropy+clustering");
+    assert.deepEqual(
+      transfer.rows.map((r: { attack: string; eps: number }) => `${r.attack}@${r.eps}`),
+      ["fgsm@0.1", "pgd@0.1", "fgsm@0.5", "pgd@0.5"],
+    );
+    for (const row of transfer.rows) {
+      assert.equal(row.transfer.of, transfer.target_correct);
+      assert.equal(row.ceiling.of, transfer.target_correct);
+      assert.equal(row.floor.of, transfer.target_correct);
+      assert.equal(row.white_box.of, transfer.substitute_correct);
+    }
+    const tAgain = join(dir, "transfer-again.json");
+    await transferStage.run(context("transfer@t", transferDeps, [tAgain], transferParams, vars));
+    assert.equal(await Deno.readTextFile(tAgain), await Deno.readTextFile(tOut));
+    await assert.rejects(
+      () =>
+        transferStage.run(
+          context("transfer@t", transferDeps, [tAgain], transferParams, { ...vars, queries: 5 }),
+        ),
+      (e: unknown) => e instanceof RangeError && /no checkpoint at 5 queries/.test(e.message),
+    );
+    assert.deepEqual(
+      transferStage.validate({ transfer: { eps: [0], attacks: ["cw"] } }, { queries: 0 })
+        .map((i) => i.param),
+      ["transfer.eps", "transfer.attacks", "queries"],
+    );
+
     const stopOut = join(dir, "stopping.json");
     await stoppingStage.run(
       context("stopping", [selectOut], [stopOut], { stopping: { alphas: [0.01, 10] } }),
@@ -175,6 +215,14 @@ Deno.test("stage validate() names the field at fault before anything runs", () =
     ["active.labels"],
   );
   assert.deepEqual(selectStage.validate({}, { strategy: "k-center", repeat: 2 }), []);
+  assert.deepEqual(selectStage.validate({}, { strategy: "dfal+k-center" }), []);
+  assert.deepEqual(
+    fields(selectStage.validate({ active: { dfal_subsample: 0, deepfool_steps: 0 } }, {})),
+    ["active.deepfool_steps", "active.dfal_subsample"],
+  );
+  assert.deepEqual(fields(selectStage.validate({ "report.budgets": [0] }, {})), [
+    "report.budgets",
+  ]);
   // ":thesis-code" may be spelt "-thesis-code" (file-name friendly).
   assert.deepEqual(selectStage.validate({}, { strategy: "uniform-thesis-code" }), []);
   assert.deepEqual(selectStage.validate({}, { seeding: "cluster-thesis-code" }), []);
