@@ -28,7 +28,7 @@ export interface Figure {
 
 /** Series of the strategy figures, as the thesis grouped them. */
 export const STRATEGY_FIGURES: ReadonlyArray<
-  { number: number; series: readonly string[]; caption: string }
+  { number: number; series: readonly string[]; caption: string; optional?: boolean }
 > = [
   {
     number: 3,
@@ -49,6 +49,8 @@ export const STRATEGY_FIGURES: ReadonlyArray<
     number: 8,
     series: ["random", "kcenter", "dfal", "dfal_k_center"],
     caption: "ActiveThief's k-center, DFAL and DFAL+k-center versus random sampling.",
+    // Beyond the thesis: drawn only when one of its strategies ran.
+    optional: true,
   },
 ];
 
@@ -115,7 +117,7 @@ export async function buildFigures(
         title,
         caption: `${def.caption} ${SPREAD_NOTE}`,
         spec: curveSpec(pts, { title, xTitle: "Queries", series: present }),
-      }, pts.length > 0);
+      }, def.optional ? present.some((s) => s !== "random") : pts.length > 0);
     }
     const sizes = distinct(
       results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === dataset).map((r) =>
