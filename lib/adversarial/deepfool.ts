@@ -92,10 +92,23 @@ export function deepfoolStep(
   return r;
 }
 
-function argmax(row: ArrayLike<number>, start: number, length: number): number {
-  let best = 0;
-  for (let c = 1; c < length; c++) if (row[start + c]! > row[start + best]!) best = c;
-  return best;
+/** The images of `active` whose current point still has its original label; marks the rest fooled. */
+function stillUnfooled(
+  model: AttackModel,
+  active: readonly number[],
+  pointOf: (j: number, out: Float32Array, at: number) => void,
+  p: number,
+  k0: Int32Array,
+  fooled: Uint8Array,
+): number[] {
+  const xi = new Float32Array(active.length * p);
+  active.forEach((j, a) => pointOf(j, xi, a * p));
+  const labels = predictLabels(model, xi);
+  return active.filter((j, a) => {
+    if (labels[a] === k0[j]) return true;
+    fooled[j] = 1;
+    return false;
+  });
 }
 
 /** Runs DeepFool on every image of `x` (row-major, values in [0, 1]). */
@@ -125,23 +138,17 @@ export function deepfool(
   };
   let active = Array.from({ length: n }, (_, j) => j);
   for (let step = 0; active.length > 0; step++) {
+    // A cheap forward pass first: only images still on their side need a Jacobian.
+    if (step > 0) active = stillUnfooled(model, active, pointOf, p, k0, fooled);
+    if (step === maxSteps) break;
     const next: number[] = [];
     for (let start = 0; start < active.length; start += batch) {
       const chunk = active.slice(start, start + batch);
       const b = chunk.length;
       const xi = new Float32Array(b * p);
       chunk.forEach((j, a) => pointOf(j, xi, a * p));
-      if (step === maxSteps) {
-        const labels = predictLabels(model, xi);
-        chunk.forEach((j, a) => (fooled[j] = labels[a] !== k0[j] ? 1 : 0));
-        continue;
-      }
       const { logits, jacobian } = logitsAndJacobian(model, xi);
       chunk.forEach((j, a) => {
-        if (argmax(logits, a * C, C) !== k0[j]) {
-          fooled[j] = 1;
-          return;
-        }
         const gradOf = (k: number) => jacobian.subarray((k * b + a) * p, (k * b + a + 1) * p);
         const ri = deepfoolStep(logits.subarray(a * C, (a + 1) * C), gradOf, k0[j]!);
         if (ri === null) {
