@@ -28,9 +28,17 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
     "seedsize",
     "stopping",
     "transfer",
+    "pool_bug",
     "plots",
     "report",
   ]);
+  equal(
+    count(paper, "pool_bug"),
+    2,
+    "MNIST pool (the thesis code's bug) and the Fashion-MNIST pool",
+  );
+  const bug = paper.instances.find((i) => i.name === "pool_bug@mnist")!;
+  equal(bug.params["pool_bug.train_size"], 0, "paper: the whole 60,000-image pool");
   // The thesis's grid: 2 datasets; Fig. 2: 4 seedings × 5 repeats; Figs. 3–5: 9 strategies ×
   // 5 repeats, and Fig. 8: k-center, DFAL, DFAL+k-center; Fig. 6: 5 seed sizes × 5 repeats;
   // Fig. 7 on each entropy run; transfer at each of 4 checkpoints of every select run.
@@ -67,8 +75,9 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   equal(count(quick, "transfer"), 2 * 12 * 4);
   equal(count(quick, "seeding"), 2 * 4);
   const smoke = await graph("smoke");
-  ok(smoke.instances.length <= 17, `smoke stays tiny (${smoke.instances.length} instances)`);
+  ok(smoke.instances.length <= 21, `smoke stays tiny (${smoke.instances.length} instances)`);
   ok(smoke.instances.some((i) => i.name === "transfer@mnist-dfal-0-150"), "smoke runs DFAL");
+  equal(count(smoke, "pool_bug"), 2, "the pool_bug experiment runs in smoke too");
   const byDefault = await analyzePipeline(FILE, {});
   equal(byDefault.ok && byDefault.graph.profile, "quick", "quick is the default profile");
 });

@@ -1,6 +1,7 @@
 /**
  * Rank correlation: Spearman's rho (Pearson's correlation of average ranks, so ties are
  * handled) with a two-sided permutation p-value (seeded, so the same data give the same p).
+ * Holm's adjustment across several such tests is `holm.ts`.
  *
  * @module
  */
@@ -103,25 +104,4 @@ export function spearmanTest(
     if (Math.abs(pearson(rx, ry) ?? 0) >= Math.abs(rho) - 1e-12) hits++;
   }
   return { rho, p: (hits + 1) / (permutations + 1), n: x.length };
-}
-
-/**
- * Holm's step-down adjustment of p-values (family-wise error), in the input order.
- *
- * @example
- * ```ts
- * import { holm } from "./rank.ts";
- * console.assert(holm([0.01, 0.04, 0.03]).join() === "0.03,0.06,0.06");
- * ```
- */
-export function holm(p: readonly number[]): number[] {
-  const m = p.length;
-  const order = p.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const out = new Array<number>(m);
-  let running = 0;
-  order.forEach(([v, i], k) => {
-    running = Math.max(running, Math.min(1, (m - k) * v));
-    out[i] = running;
-  });
-  return out;
 }
