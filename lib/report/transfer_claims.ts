@@ -198,7 +198,10 @@ export function winnersClaim(
     comparisons: () => winners.map((i) => transfer[i]!),
     note: () => note,
   };
-  return evaluateClaim(spec, claimData(results, options));
+  const claim = evaluateClaim(spec, claimData(results, options));
+  return winners.length > 0
+    ? claim
+    : { ...claim, reason: "no strategy beats random on accuracy: nothing to check on transfer" };
 }
 
 /** Both transfer claims; none without transfer results. */

@@ -163,6 +163,7 @@ Deno.test("winnersClaim() asks the accuracy winners to win on transfer too", () 
   const one = winnersClaim(results, better.filter((r) => r.repeat === 0));
   assert.equal(one.verdict, "inconclusive");
   assert.match(one.note, /No strategy beats random on accuracy/);
+  assert.match(one.reason, /no strategy beats random on accuracy/);
   assert.deepEqual(transferClaims(results, []), []);
   assert.deepEqual(transferClaims(results, better).map((x) => x.id), [
     "transfer_follows_agreement",
