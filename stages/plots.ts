@@ -1,6 +1,8 @@
 /**
  * Stage `plots`: the thesis's Figures 2–7 as SVG, from the runs' traces, the stopping
- * evaluations and the targets (deps: their out folders or files, see `lib/report/load.ts`).
+ * evaluations and the targets (deps: their out folders or files, see `lib/report/load.ts`), plus
+ * Fig. 8 (ActiveThief's strategies) and Fig. 9 (transfer success, from the `transfer/` folder,
+ * `lib/report/transfer_results.ts`).
  *
  * Outs: one folder, filled with `<figure id>.svg` (e.g. `fig3-mnist.svg`), the Vega-Lite spec
  * beside each (`<id>.vl.json`) and `figures.json`, the index the report stage reads (id, number,
@@ -13,6 +15,7 @@
 import { join } from "node:path";
 import { buildFigures, loadResults } from "../lib/report/mod.ts";
 import { parseReportParams, reportParamIssues } from "../lib/report/stage_params.ts";
+import { loadTransferResults } from "../lib/report/transfer_results.ts";
 import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
 import { canonicalJson } from "../lib/util/json.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
@@ -40,6 +43,7 @@ export async function run(ctx: StageContext): Promise<void> {
   const figures = await buildFigures(results, {
     ...(params.budgets ? { budgets: params.budgets } : {}),
     stopRule: params.stopRule,
+    transfer: await loadTransferResults(ctx.deps),
   });
   await Deno.mkdir(out, { recursive: true });
   const index = [];

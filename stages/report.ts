@@ -8,7 +8,8 @@
  * stopping and target outs the figures were drawn from, and the `pool_bug` outs
  * (`lib/report/load.ts`). Outs: one folder
  * (filled with `index.html` and `claims.json`) or the two files in that order. Params:
- * `report.budgets`, `report.stop_rule` (`lib/report/stage_params.ts`).
+ * `report.budgets`, `report.stop_rule` (`lib/report/stage_params.ts`). With the `transfer/`
+ * folder among the deps, the two transfer claims (`lib/report/transfer_claims.ts`) join the table.
  *
  * @module
  */
@@ -16,6 +17,8 @@
 import { join } from "node:path";
 import { evaluateClaims, type Figure, loadResults, renderReport } from "../lib/report/mod.ts";
 import { parseReportParams, reportParamIssues } from "../lib/report/stage_params.ts";
+import { loadTransferResults } from "../lib/report/transfer_results.ts";
+import { transferClaims } from "../lib/report/transfer_claims.ts";
 import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
 import { canonicalJson } from "../lib/util/json.ts";
 import { writeFileAtomic } from "../lib/util/fs.ts";
@@ -81,7 +84,10 @@ export async function run(ctx: StageContext): Promise<void> {
     ...(params.budgets ? { budgets: params.budgets } : {}),
     stopRule: params.stopRule,
   };
-  const claims = evaluateClaims(results, options);
+  const claims = [
+    ...evaluateClaims(results, options),
+    ...transferClaims(results, await loadTransferResults(ctx.deps), options),
+  ];
   const html = renderReport({ results, figures, claims, ...options });
   await writeFileAtomic(htmlPath, html);
   await writeFileAtomic(claimsPath, canonicalJson(claims, 2) + "\n");

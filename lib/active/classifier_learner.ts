@@ -6,6 +6,8 @@
  */
 
 import type { Classifier } from "../ml/mod.ts";
+import { deepfool } from "../adversarial/deepfool.ts";
+import { toUnit } from "../adversarial/model.ts";
 import type { Learner } from "./learner.ts";
 import type { Target } from "./oracle.ts";
 
@@ -35,6 +37,13 @@ export function classifierLearner(
     },
     predictProba: (x) => classifier.predictProba(x),
     reinitialize: (seed) => classifier.reinitialize(seed),
+    saveWeights: () => classifier.saveWeights(),
+    perturbationNorms: (x, maxSteps) =>
+      deepfool(
+        { input: classifier.spec.input, classes: classifier.classes, logits: classifier.logits },
+        toUnit(x),
+        { maxSteps },
+      ).norms,
   };
 }
 

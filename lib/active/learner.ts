@@ -39,4 +39,11 @@ export interface Learner {
   predictProba(x: Uint8Array): Float32Array | Promise<Float32Array>;
   /** Back to freshly initialised weights (and optimiser state) drawn from `seed`. */
   reinitialize(seed: number): void;
+  /** The current weights as bytes (deterministic); needed for the loop's checkpoints. */
+  saveWeights?(): Uint8Array;
+  /**
+   * The L2 norm of each image's DeepFool perturbation (at most `maxSteps` steps), for the DFAL
+   * strategies: small means close to the decision boundary.
+   */
+  perturbationNorms?(x: Uint8Array, maxSteps: number): Float64Array | Promise<Float64Array>;
 }

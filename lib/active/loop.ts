@@ -14,18 +14,35 @@
  * Budget accounting: every image sent to the oracle counts — seed, validation split and batches.
  * The last batch shrinks to what the budget has left.
  *
+ * The round's steps (score, select, query, train, evaluate, checkpoint) are in `round.ts`.
+ * Checkpoints keep the substitute's weights at the report budgets, for the transfer attacks.
+ *
  * @module
  */
 
 import { deriveSeed } from "../util/random.ts";
 import type { Learner } from "./learner.ts";
 import type { Oracle } from "./oracle.ts";
-import { argmaxRows, createProbs, oneHot, type Probs } from "./probs.ts";
+import { createProbs, type Probs } from "./probs.ts";
 import { meanEntropy } from "./scores.ts";
 import { randomSeeding, seed as runSeeding, type SeedingName } from "./seeding.ts";
-import { needsQueriedRows, select, type StrategyName } from "./strategies.ts";
-import { cohensKappa } from "./kappa.ts";
+import type { StrategyName } from "./strategies.ts";
 import type { TraceRow } from "./trace.ts";
+import {
+  type Checkpoint,
+  checkpointStep,
+  createRunState,
+  evaluateStep,
+  gatherImages,
+  predictPool,
+  queryStep,
+  type RunState,
+  scoreStep,
+  selectStep,
+  spentOf,
+  targetsOf,
+  trainStep,
+} from "./round.ts";
 
 /** The images the loop works on. */
 export interface LoopData {
@@ -93,6 +110,15 @@ export interface LoopConfig {
   };
   /** The run's seed: initial weights, seeding, validation split, stopping set, random choices. */
   readonly seed: number;
+  /**
+   * Report budgets at which to keep the substitute's weights (those of the last round with at
+   * most that many queries; budgets above `budget` are skipped). Needs `Learner.saveWeights`.
+   */
+  readonly checkpoints?: readonly number[];
+  /** DeepFool's step cap in the DFAL strategies (default 20). */
+  readonly deepfoolSteps?: number;
+  /** DFAL: run DeepFool on only this many random open images per round (default: all). */
+  readonly dfalSubsample?: number | null;
 }
 
 /** What a run produced. */
@@ -109,6 +135,8 @@ export interface LoopResult {
   readonly stoppingIndices: number[];
   /** Queries spent. */
   readonly spent: number;
+  /** The substitute's weights at each reached report budget, ascending. */
+  readonly checkpoints: Checkpoint[];
 }
 
 /** Callbacks for progress and logging. */
@@ -117,20 +145,6 @@ export interface LoopHooks {
   onRound?(row: TraceRow): void;
   /** Rounds done and the planned total. */
   progress?(done: number, total: number): void;
-}
-
-/** Copies the images at `indices` out of `images` into one contiguous array. */
-export function gatherImages(
-  images: Uint8Array,
-  indices: ArrayLike<number>,
-  imageSize: number,
-): Uint8Array {
-  const out = new Uint8Array(indices.length * imageSize);
-  for (let i = 0; i < indices.length; i++) {
-    const j = indices[i]!;
-    out.set(images.subarray(j * imageSize, (j + 1) * imageSize), i * imageSize);
-  }
-  return out;
 }
 
 /** Problems in a loop configuration, as `[field, message]`; empty when valid. */
@@ -245,14 +259,60 @@ export async function runActiveLearning(
   config: LoopConfig,
   hooks: LoopHooks = {},
 ): Promise<LoopResult> {
+  checkRun(learner, oracle, data, config);
+  const state = createRunState(learner, oracle, data, config);
+  const { seedIndices, validationIndices, entropy } = await seedRound(state);
+  const plannedRounds = Math.min(
+    config.rounds ?? Infinity,
+    Math.ceil((config.budget - spentOf(state)) / config.batchSize),
+  );
+  const trace: TraceRow[] = [];
+  const record = (row: TraceRow, round: number) => {
+    trace.push(row);
+    hooks.onRound?.(row);
+    hooks.progress?.(round, plannedRounds);
+  };
+  await trainStep(state, seedIndices, state.trainTargets[0]!);
+  record(await evaluateStep(state, 0, entropy), 0);
+  for (let round = 1; round <= (config.rounds ?? Infinity); round++) {
+    const left = config.budget - spentOf(state);
+    if (left <= 0 || state.queriedSet.size >= state.poolSize) break;
+    const scored = await scoreStep(state, round);
+    const { picked, batchEntropy } = await selectStep(
+      state,
+      scored,
+      Math.min(config.batchSize, left),
+      round,
+    );
+    if (picked.length === 0) break;
+    const targets = targetsOf(state, await queryStep(state, picked));
+    state.trainIndices.push(...picked);
+    state.trainTargets.push(targets);
+    checkpointStep(state, spentOf(state));
+    await trainStep(state, picked, targets);
+    record(await evaluateStep(state, round, batchEntropy), round);
+  }
+  checkpointStep(state, Infinity);
+  return {
+    trace,
+    queried: state.queried,
+    seedIndices,
+    validationIndices,
+    stoppingIndices: state.stoppingIndices,
+    spent: spentOf(state),
+    checkpoints: state.checkpoints,
+  };
+}
+
+/** Throws on a pool, configuration or oracle the loop cannot run with. */
+function checkRun(learner: Learner, oracle: Oracle, data: LoopData, config: LoopConfig): void {
   const { imageSize } = data;
   if (data.pool.length % imageSize !== 0) {
     throw new TypeError(
       `Invalid pool: expected a multiple of ${imageSize} bytes per image, got ${data.pool.length}`,
     );
   }
-  const poolSize = data.pool.length / imageSize;
-  const issues = loopConfigIssues(config, poolSize);
+  const issues = loopConfigIssues(config, data.pool.length / imageSize);
   if (issues.length > 0) {
     const [field, message] = issues[0]!;
     throw new RangeError(`Invalid loop configuration at ${field}: ${message}`);
@@ -262,56 +322,32 @@ export async function runActiveLearning(
       `Invalid loop configuration at budget: the oracle allows ${oracle.budget} queries, fewer than ${config.budget}`,
     );
   }
-  const classes = learner.classes;
-  const initSeed = deriveSeed(config.seed, "init");
-  const validationSize = config.validationSize ?? 0;
-  const stoppingSize = Math.min(poolSize, config.stoppingSetSize ?? 1000);
-  const strategyOptions = {
-    clusters: config.clusters ?? 10,
-    ...(config.candidates === undefined ? {} : { candidates: config.candidates }),
-  };
-  const budget = config.budget;
-  const spentAtStart = oracle.spent;
-  const spent = () => oracle.spent - spentAtStart;
-
-  const predict = async (indices: ArrayLike<number>): Promise<Probs> =>
-    createProbs(
-      await learner.predictProba(gatherImages(data.pool, indices, imageSize)),
-      classes,
+  if ((config.checkpoints ?? []).length > 0 && learner.saveWeights === undefined) {
+    throw new TypeError(
+      "Invalid loop configuration at checkpoints: the learner has no saveWeights()",
     );
-  const targetsOf = (answers: Probs): Float32Array =>
-    config.labels === "soft" ? answers.data : oneHot(argmaxRows(answers), classes).data;
+  }
+}
 
-  const queried: number[] = [];
-  const queriedSet = new Set<number>();
-  const answerRows: Float32Array[] = [];
-  const ask = async (indices: number[]): Promise<Probs> => {
-    const answers = await oracle.query(gatherImages(data.pool, indices, imageSize));
-    for (const i of indices) {
-      queried.push(i);
-      queriedSet.add(i);
-    }
-    answerRows.push(answers.data);
-    return answers;
-  };
-  const allAnswers = (): Probs => {
-    const total = answerRows.reduce((n, a) => n + a.length, 0);
-    const out = new Float32Array(total);
-    let offset = 0;
-    for (const a of answerRows) {
-      out.set(a, offset);
-      offset += a.length;
-    }
-    return createProbs(out, classes);
-  };
-
-  // Round 0: the seed set, chosen with the freshly initialised substitute.
-  learner.reinitialize(initSeed);
-  const stoppingIndices = randomSeeding(poolSize, stoppingSize, {
-    seed: deriveSeed(config.seed, "stopping-set"),
-  });
+/**
+ * Round 0 up to training: re-initialise the substitute, draw the stopping set, choose and query
+ * the seed set, then the validation split.
+ */
+async function seedRound(
+  state: RunState,
+): Promise<{ seedIndices: number[]; validationIndices: number[]; entropy: number | null }> {
+  const { config, poolSize } = state;
+  state.learner.reinitialize(state.initSeed);
+  state.stoppingIndices = randomSeeding(
+    poolSize,
+    Math.min(poolSize, config.stoppingSetSize ?? 1000),
+    {
+      seed: deriveSeed(config.seed, "stopping-set"),
+    },
+  );
+  const predict = (indices: ArrayLike<number>) => predictPool(state, indices);
   let seedIndices: number[];
-  let seedEntropy: number | null;
+  let entropy: number | null;
   if (config.seedIndices !== undefined) {
     seedIndices = [...config.seedIndices];
     if (
@@ -322,160 +358,36 @@ export async function runActiveLearning(
         `Invalid loop configuration at seedIndices: expected ${config.seedSize} distinct pool indices below ${poolSize}`,
       );
     }
-    seedEntropy = meanEntropy(await predict(seedIndices));
+    entropy = meanEntropy(await predict(seedIndices));
   } else {
-    ({ indices: seedIndices, entropy: seedEntropy } = await chooseSeedWith(
+    ({ indices: seedIndices, entropy } = await chooseSeedWith(
       predict,
       poolSize,
       config,
       config.seedSize,
     ));
   }
-  const seedAnswers = await ask(seedIndices);
-  /** Pool indices the scratch recipe trains on (seed and batches, not validation). */
-  const trainIndices: number[] = seedIndices.slice();
-  const trainTargets: Float32Array[] = [targetsOf(seedAnswers)];
+  const seedAnswers = await queryStep(state, seedIndices);
+  state.trainIndices.push(...seedIndices);
+  state.trainTargets.push(targetsOf(state, seedAnswers));
+  const validationIndices = await validationStep(state);
+  return { seedIndices, validationIndices, entropy };
+}
 
-  let validation: { x: Uint8Array; y: Float32Array } | undefined;
-  let validationIndices: number[] = [];
-  if (validationSize > 0) {
-    const open: number[] = [];
-    for (let i = 0; i < poolSize; i++) if (!queriedSet.has(i)) open.push(i);
-    const picks = randomSeeding(open.length, validationSize, {
-      seed: deriveSeed(config.seed, "validation"),
-    });
-    validationIndices = picks.map((p) => open[p]!);
-    const answers = await ask(validationIndices);
-    validation = {
-      x: gatherImages(data.pool, validationIndices, imageSize),
-      y: targetsOf(answers),
-    };
-  }
-  const train = async (newIndices: number[], newTargets: Float32Array): Promise<void> => {
-    if (config.recipe === "incremental") {
-      await learner.fit(gatherImages(data.pool, newIndices, imageSize), newTargets, {
-        epochs: config.train.epochs,
-        batchSize: config.train.batchSize,
-      });
-      return;
-    }
-    learner.reinitialize(initSeed);
-    const y = new Float32Array(trainIndices.length * classes);
-    let offset = 0;
-    for (const t of trainTargets) {
-      y.set(t, offset);
-      offset += t.length;
-    }
-    await learner.fit(gatherImages(data.pool, trainIndices, imageSize), y, {
-      epochs: config.train.epochs,
-      batchSize: config.train.batchSize,
-      ...(validation === undefined ? {} : {
-        validation,
-        ...(config.train.patience === undefined ? {} : { patience: config.train.patience }),
-      }),
-    });
+/** Queries the validation split (seeded, among the images not yet queried), if there is one. */
+async function validationStep(state: RunState): Promise<number[]> {
+  const size = state.config.validationSize ?? 0;
+  if (size === 0) return [];
+  const open: number[] = [];
+  for (let i = 0; i < state.poolSize; i++) if (!state.queriedSet.has(i)) open.push(i);
+  const picks = randomSeeding(open.length, size, {
+    seed: deriveSeed(state.config.seed, "validation"),
+  });
+  const indices = picks.map((p) => open[p]!);
+  const answers = await queryStep(state, indices);
+  state.validation = {
+    x: gatherImages(state.data.pool, indices, state.data.imageSize),
+    y: targetsOf(state, answers),
   };
-
-  let previousStopping: Int32Array | null = null;
-  const evaluate = async (round: number, batchEntropy: number | null): Promise<TraceRow> => {
-    const testProbs = createProbs(await learner.predictProba(data.testImages), classes);
-    const predicted = argmaxRows(testProbs);
-    let correct = 0;
-    let agree = 0;
-    for (let i = 0; i < predicted.length; i++) {
-      if (predicted[i] === data.testLabels[i]) correct++;
-      if (predicted[i] === data.targetTestLabels[i]) agree++;
-    }
-    const n = Math.max(1, predicted.length);
-    const stopProbs = await predict(stoppingIndices);
-    const stopPredicted = argmaxRows(stopProbs);
-    const kappa = previousStopping === null ? null : cohensKappa(previousStopping, stopPredicted);
-    previousStopping = stopPredicted;
-    return {
-      round,
-      queries: spent(),
-      test_accuracy: correct / n,
-      agreement: agree / n,
-      batch_entropy: batchEntropy,
-      stopping_entropy: meanEntropy(stopProbs) ?? 0,
-      kappa,
-    };
-  };
-
-  const afterSeed = budget - spent();
-  const plannedRounds = Math.min(
-    config.rounds ?? Infinity,
-    Math.ceil(afterSeed / config.batchSize),
-  );
-  const trace: TraceRow[] = [];
-  await train(seedIndices, trainTargets[0]!);
-  const first = await evaluate(0, seedEntropy);
-  trace.push(first);
-  hooks.onRound?.(first);
-  hooks.progress?.(0, plannedRounds);
-
-  for (let round = 1; round <= (config.rounds ?? Infinity); round++) {
-    const left = budget - spent();
-    if (left <= 0 || queriedSet.size >= poolSize) break;
-    const k = Math.min(config.batchSize, left);
-    const scored = scoredIndices(poolSize, queriedSet, config, round);
-    let picked: number[];
-    let batchEntropy: number | null;
-    if (config.strategy === "random") {
-      picked = select("random", {
-        probs: createProbs(new Float32Array(scored.length * classes), classes),
-        indices: scored,
-        queried: queriedSet,
-      }, { k, seed: deriveSeed(config.seed, "select", round) });
-      batchEntropy = meanEntropy(await predict(picked));
-    } else {
-      const probs = await predict(scored);
-      picked = select(config.strategy, {
-        probs,
-        indices: scored,
-        queried: queriedSet,
-        answers: allAnswers(),
-      }, { k, seed: deriveSeed(config.seed, "select", round), ...strategyOptions });
-      const rowOf = new Map<number, number>();
-      scored.forEach((p, r) => rowOf.set(p, r));
-      batchEntropy = meanEntropy(probs, picked.map((p) => rowOf.get(p)!));
-    }
-    if (picked.length === 0) break;
-    const answers = await ask(picked);
-    const targets = targetsOf(answers);
-    trainIndices.push(...picked);
-    trainTargets.push(targets);
-    await train(picked, targets);
-    const row = await evaluate(round, batchEntropy);
-    trace.push(row);
-    hooks.onRound?.(row);
-    hooks.progress?.(round, plannedRounds);
-  }
-  return {
-    trace,
-    queried,
-    seedIndices,
-    validationIndices,
-    stoppingIndices,
-    spent: spent(),
-  };
-
-  function scoredIndices(
-    n: number,
-    done: ReadonlySet<number>,
-    cfg: LoopConfig,
-    round: number,
-  ): number[] {
-    const open: number[] = [];
-    for (let i = 0; i < n; i++) if (!done.has(i)) open.push(i);
-    let chosen = open;
-    const sub = cfg.scoringSubsample;
-    if (sub !== undefined && sub !== null && sub < open.length) {
-      chosen = randomSeeding(open.length, sub, {
-        seed: deriveSeed(cfg.seed, "subsample", round),
-      }).map((p) => open[p]!);
-    }
-    if (needsQueriedRows(cfg.strategy)) chosen = chosen.concat([...done]);
-    return chosen.sort((a, b) => a - b);
-  }
+  return indices;
 }

@@ -25,6 +25,7 @@ export * from "./strategies.ts";
 export * from "./trace.ts";
 export * from "./learner.ts";
 export * from "./loop.ts";
+export * from "./round.ts";
 export * from "./trace_io.ts";
 export * from "./params.ts";
 export * from "./stopping_summary.ts";

@@ -36,6 +36,8 @@ export const ACTIVE_DEFAULTS: Readonly<Record<string, ParamValue>> = {
   "active.subsample": null,
   "active.clusters": 10,
   "active.candidates": null,
+  "active.deepfool_steps": 20,
+  "active.dfal_subsample": null,
   "active.pool_size": 0,
   "active.test_size": 0,
   "active.model": "lenet",
@@ -280,6 +282,8 @@ export function activeParamIssues(
   need("active.subsample", (v) => v === null || isInt(v, 1), "a positive integer or null");
   need("active.clusters", (v) => isInt(v, 1), "a positive integer");
   need("active.candidates", (v) => v === null || isInt(v, 1), "a positive integer or null");
+  need("active.deepfool_steps", (v) => isInt(v, 1), "a positive integer");
+  need("active.dfal_subsample", (v) => v === null || isInt(v, 1), "a positive integer or null");
   need("active.pool_size", (v) => isInt(v, 0), "a non-negative integer (0: all)");
   need("active.test_size", (v) => isInt(v, 0), "a non-negative integer (0: all)");
   need("active.train.epochs", (v) => isInt(v, 0), "a non-negative integer");
@@ -397,6 +401,8 @@ export function parseActiveParams(
     scoringSubsample: orNull("active.subsample"),
     clusters: n("active.clusters"),
     ...(candidates === null ? {} : { candidates }),
+    deepfoolSteps: n("active.deepfool_steps"),
+    dfalSubsample: orNull("active.dfal_subsample"),
     train: {
       epochs: n("active.train.epochs"),
       batchSize: n("active.train.batch"),

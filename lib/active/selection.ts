@@ -20,6 +20,11 @@ export interface SelectionInput {
    * code does.
    */
   readonly answers?: Probs;
+  /**
+   * The L2 norm of each row's DeepFool perturbation on the substitute (DFAL), one per row of
+   * `probs`; queried rows may hold anything.
+   */
+  readonly perturbations?: Float64Array;
 }
 
 /** Options shared by the strategies. */

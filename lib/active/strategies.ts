@@ -17,6 +17,11 @@
  * | `entropy+uniform` | equal quota per predicted class, highest entropy within a class | cumulative quotas in entropy order, then fill by entropy |
  * | `entropy+clustering+uniform` | entropy subset, ordered by clustering distance, equal quota per class | top 20,000 by entropy + summed distance; no class step at all |
  *
+ * ActiveThief's DFAL ranks open images by the L2 norm of their DeepFool perturbation on the
+ * substitute, smallest first (closest to its decision boundary); `dfal+k-center` takes the DFAL
+ * top `candidates` (default 10 × k) and runs k-center within them; rows whose norm is Infinity
+ * (not measured) are candidates only when fewer than k were measured.
+ *
  * @module
  */
 
@@ -52,6 +57,8 @@ export const STRATEGY_NAMES = [
   "entropy+clustering+uniform",
   "entropy+clustering+uniform:thesis-code",
   "k-center",
+  "dfal",
+  "dfal+k-center",
 ] as const;
 
 /** A strategy's name. */
@@ -75,8 +82,14 @@ const CODE_ENTROPY_CLUSTER_UNIFORM_LIMIT = 20_000;
  * and the thesis-code entropy+clustering variants rank the whole pool as the code does.
  */
 export function needsQueriedRows(name: StrategyName): boolean {
-  return name === "k-center" || name === "entropy+clustering:thesis-code" ||
+  return name === "k-center" || name === "dfal+k-center" ||
+    name === "entropy+clustering:thesis-code" ||
     name === "entropy+clustering+uniform:thesis-code";
+}
+
+/** Whether a strategy ranks by DeepFool perturbation norms (so `perturbations` must be given). */
+export function needsPerturbations(name: StrategyName): boolean {
+  return name === "dfal" || name === "dfal+k-center";
 }
 
 /** Whether a strategy fits K-Means on the oracle's answers (so `answers` must be given). */
@@ -327,8 +340,20 @@ export function select(
       );
       break;
     case "k-center":
-      rows = kCenterRows(input, prepared, k);
+      rows = kCenterRows(input, prepared, k, open);
       break;
+    case "dfal":
+      rows = orderRows(perturbationsOf(input), prepared, open, false).slice(0, k);
+      break;
+    case "dfal+k-center": {
+      const d = perturbationsOf(input);
+      // Only measured rows are candidates (a DFAL subsample leaves the others at Infinity).
+      const measured = open.filter((r) => Number.isFinite(d[r]!));
+      const subset = orderRows(d, prepared, measured.length >= k ? measured : open, false)
+        .slice(0, candidates);
+      rows = kCenterRows(input, prepared, k, subset.sort((a, b) => pool[a]! - pool[b]!));
+      break;
+    }
     default: {
       const never: never = name;
       throw new RangeError(
@@ -339,13 +364,31 @@ export function select(
   return toPool(pool, rows);
 }
 
+/** The DeepFool norms of a DFAL strategy's input, checked. */
+function perturbationsOf(input: SelectionInput): Float64Array {
+  const d = input.perturbations;
+  if (d === undefined || d.length !== input.probs.rows) {
+    throw new RangeError(
+      `Invalid selection input: DFAL needs one DeepFool perturbation norm per scored row (${input.probs.rows}), got ${
+        d?.length ?? "none"
+      }`,
+    );
+  }
+  return d;
+}
+
 /**
  * ActiveThief's greedy k-center (core-set, Sener & Savarese 2018) on probability vectors: the
  * first centres are the substitute's predictions on the queried images; each step takes the
  * unqueried image farthest from its nearest centre and makes it a centre.
  */
-function kCenterRows(input: SelectionInput, prepared: Prepared, k: number): number[] {
-  const { pool, open } = prepared;
+function kCenterRows(
+  input: SelectionInput,
+  prepared: Prepared,
+  k: number,
+  open: readonly number[],
+): number[] {
+  const { pool } = prepared;
   const p = input.probs;
   const centreRows: number[] = [];
   for (let r = 0; r < pool.length; r++) if (input.queried.has(pool[r]!)) centreRows.push(r);

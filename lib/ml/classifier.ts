@@ -60,6 +60,11 @@ export interface Classifier {
   fit(x: Images, y: Targets, options: FitOptions): Promise<History>;
   /** Class probabilities, row-major `n × classes`. */
   predictProba(x: Images): Float32Array;
+  /**
+   * Logits `[n, classes]` for NHWC input `[n, h, w, c]` in [0, 1], differentiable with respect
+   * to the input (the adversarial attacks). Caller disposes.
+   */
+  logits(x: tf.Tensor4D): tf.Tensor2D;
   /** Re-draws the initial weights (from `seed`, default the current one) and resets the
    * optimizer and the shuffling stream: the state right after {@linkcode createClassifier}. */
   reinitialize(seed?: number): void;
@@ -294,6 +299,7 @@ export function createClassifier(
     },
     fit,
     predictProba,
+    logits: (x) => net.logits(x),
     reinitialize(newSeed?: number): void {
       const s = newSeed ?? seed;
       if (!Number.isSafeInteger(s)) {

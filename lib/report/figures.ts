@@ -11,7 +11,8 @@ import { STOPPING_RULE_TEXT, type StoppingRuleName } from "../active/stopping.ts
 import { renderSvg } from "./render.ts";
 import type { Results } from "./results.ts";
 import { datasetLabel } from "./results.ts";
-import { curveSpec, stopSpec, type VlSpec } from "./specs.ts";
+import { curveSpec, stopSpec, transferSpec, type VlSpec } from "./specs.ts";
+import { transferCurve, type TransferRecord } from "./transfer_results.ts";
 
 /** One rendered figure. */
 export interface Figure {
@@ -28,7 +29,7 @@ export interface Figure {
 
 /** Series of the strategy figures, as the thesis grouped them. */
 export const STRATEGY_FIGURES: ReadonlyArray<
-  { number: number; series: readonly string[]; caption: string }
+  { number: number; series: readonly string[]; caption: string; optional?: boolean }
 > = [
   {
     number: 3,
@@ -45,6 +46,13 @@ export const STRATEGY_FIGURES: ReadonlyArray<
     series: ["random", "entropy_clustering", "entropy_uniform", "entropy_clustering_uniform"],
     caption: "Combinations of strategies versus random sampling.",
   },
+  {
+    number: 8,
+    series: ["random", "kcenter", "dfal", "dfal_k_center"],
+    caption: "ActiveThief's k-center, DFAL and DFAL+k-center versus random sampling.",
+    // Beyond the thesis: drawn only when one of its strategies ran.
+    optional: true,
+  },
 ];
 
 /** Options of {@linkcode buildFigures}. */
@@ -53,6 +61,8 @@ export interface FigureOptions {
   budgets?: readonly number[];
   /** The stopping rule Fig. 7 shows; default the thesis's `batch-entropy`. */
   stopRule?: string;
+  /** Transfer results (stage `transfer`): Fig. 9, one per dataset and attack. */
+  transfer?: readonly TransferRecord[];
 }
 
 const SPREAD_NOTE = "Line: mean over repeats; band or whiskers: min–max over repeats.";
@@ -108,7 +118,7 @@ export async function buildFigures(
         title,
         caption: `${def.caption} ${SPREAD_NOTE}`,
         spec: curveSpec(pts, { title, xTitle: "Queries", series: present }),
-      }, pts.length > 0);
+      }, def.optional ? present.some((s) => s !== "random") : pts.length > 0);
     }
     const sizes = distinct(
       results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === dataset).map((r) =>
@@ -136,6 +146,7 @@ export async function buildFigures(
         label: (s) => s,
       }),
     }, fig6.length > 0);
+    await transferFigures(dataset, options.transfer ?? [], add);
     const rule = options.stopRule ?? "batch-entropy";
     const stops = results.stops.filter((s) => s.dataset === dataset && isThesisStop(s, rule));
     const pts7 = stopCurve(stops, { dataset, rule });
@@ -159,6 +170,33 @@ export async function buildFigures(
   return figures.sort((a, b) =>
     a.number - b.number || (a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0)
   );
+}
+
+/** Fig. 9: transfer success against queries per strategy, ceiling and floor, per attack. */
+async function transferFigures(
+  dataset: string,
+  records: readonly TransferRecord[],
+  add: (f: Omit<Figure, "svg">, hasData: boolean) => Promise<void>,
+): Promise<void> {
+  const attacks = distinct(
+    records.filter((r) => r.dataset === dataset).flatMap((r) => r.rows.map((row) => row.attack)),
+  );
+  for (const attack of attacks) {
+    const pts = transferCurve(records, { dataset, attack });
+    const title = `Fig. 9 (${datasetLabel(dataset)}): transfer of ${attack.toUpperCase()} ` +
+      "examples from the substitute to the target";
+    await add({
+      id: `fig9-${dataset}-${attack}`,
+      number: 9,
+      dataset,
+      title,
+      caption: `Share of the test images the target classified correctly that it misclassifies ` +
+        `after ${attack.toUpperCase()} (L∞, radius ε) crafted on the substitute at each query ` +
+        "budget; dashed: crafted on the target itself (ceiling) and random ±ε signs (floor). " +
+        SPREAD_NOTE,
+      spec: transferSpec(pts, { title }),
+    }, pts.length > 0);
+  }
 }
 
 function clusterRank(series: string): number {

@@ -107,6 +107,8 @@ export const STRATEGIES = [
   "entropy_uniform",
   "entropy_clustering_uniform",
   "kcenter",
+  "dfal",
+  "dfal_k_center",
 ] as const;
 
 /** Human-readable names of the strategy ids, as the thesis writes them. */
@@ -121,6 +123,8 @@ export const STRATEGY_LABELS: Readonly<Record<string, string>> = {
   entropy_uniform: "Entropy+uniform",
   entropy_clustering_uniform: "Entropy+clustering+uniform",
   kcenter: "k-center",
+  dfal: "DFAL",
+  dfal_k_center: "DFAL+k-center",
 };
 
 const ALIASES: Readonly<Record<string, string>> = {

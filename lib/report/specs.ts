@@ -242,3 +242,105 @@ const CONFIG = {
   header: { labelFontSize: 12 },
   title: { fontSize: 14, anchor: "start" },
 };
+
+/** A point of {@linkcode transferSpec}: a series (strategy, `ceiling` or `floor`) at one eps and x. */
+export interface TransferSpecPoint {
+  series: string;
+  eps: number;
+  x: number;
+  mean: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+const BASELINE_LABELS: Readonly<Record<string, string>> = {
+  ceiling: "Ceiling: white box on the target",
+  floor: "Floor: random ±ε signs",
+};
+
+/**
+ * Transfer success against queries, one panel per eps: one line per strategy (mean over repeats,
+ * min–max band), the white-box ceiling and the noise floor dashed.
+ */
+export function transferSpec(
+  points: readonly TransferSpecPoint[],
+  options: { title: string; series?: readonly string[] },
+): VlSpec {
+  const label = (s: string) => BASELINE_LABELS[s] ?? seriesLabel(s);
+  const strategies = options.series ??
+    [...new Set(points.map((p) => p.series))].filter((s) => !(s in BASELINE_LABELS));
+  const order = [...strategies, "ceiling", "floor"].map(label);
+  const epsOrder = [...new Set(points.map((p) => p.eps))].sort((a, b) => a - b);
+  const values = points.map((p) => ({
+    series: label(p.series),
+    kind: p.series in BASELINE_LABELS ? "baseline" : "strategy",
+    panel: `ε = ${p.eps}`,
+    x: p.x,
+    mean: r6(p.mean),
+    min: r6(p.min),
+    max: r6(p.max),
+    n: p.n,
+  }));
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: null,
+    scale: { domain: order },
+    legend: { orient: "bottom", columns: 3, symbolType: "stroke", symbolStrokeWidth: 2.5 },
+  };
+  const xs = [...new Set(points.map((p) => p.x))].sort((a, b) => a - b);
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: "Queries",
+    scale: { zero: false },
+    ...(xs.length > 0 && xs.length <= 12 ? { axis: { values: xs } } : {}),
+  };
+  const y = {
+    field: "mean",
+    type: "quantitative",
+    title: null,
+    scale: { domain: [0, 1] },
+    axis: PCT_AXIS,
+  };
+  return {
+    $schema: SCHEMA,
+    title: options.title,
+    data: { values },
+    facet: {
+      column: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        sort: epsOrder.map((e) => `ε = ${e}`),
+      },
+    },
+    spec: {
+      width: 220,
+      height: PANEL_HEIGHT,
+      layer: [
+        {
+          transform: [{ filter: "datum.kind === 'strategy'" }],
+          mark: { type: "area", opacity: 0.15 },
+          encoding: { x, y: { ...y, field: "min" }, y2: { field: "max" }, color },
+        },
+        {
+          mark: { type: "line", point: true, strokeWidth: 1.6 },
+          encoding: {
+            x,
+            y,
+            color,
+            strokeDash: {
+              field: "kind",
+              type: "nominal",
+              legend: null,
+              scale: { domain: ["strategy", "baseline"], range: [[1, 0], [5, 3]] },
+            },
+          },
+        },
+      ],
+    },
+    config: CONFIG,
+  };
+}

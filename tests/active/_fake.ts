@@ -92,6 +92,20 @@ export class PrototypeLearner implements Learner {
     return Promise.resolve();
   }
 
+  /** The class sums and weights as float64 bytes: equal bytes, equal state. */
+  saveWeights(): Uint8Array {
+    return new Uint8Array(Float64Array.from([...this.sums.flat(), ...this.weights]).buffer);
+  }
+
+  /** A stand-in for DeepFool's distance to the boundary: the gap between the top two probabilities. */
+  perturbationNorms(x: Uint8Array, _maxSteps: number): Float64Array {
+    const p = this.predictProba(x);
+    return Float64Array.from({ length: x.length / 2 }, (_, i) => {
+      const row = [...p.subarray(3 * i, 3 * i + 3)].sort((a, b) => b - a);
+      return row[0]! - row[1]!;
+    });
+  }
+
   predictProba(x: Uint8Array): Float32Array {
     const n = x.length / 2;
     this.predictSizes.push(n);

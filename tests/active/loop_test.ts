@@ -179,3 +179,41 @@ Deno.test("runActiveLearning() takes an explicit seed set and checks it", async 
     RangeError,
   );
 });
+
+Deno.test("runActiveLearning() keeps the weights of the last round at or below each checkpoint budget", async () => {
+  // Rounds at 6, 10, 14, 18, 22 queries; checkpoints at 5 (before the seed: none), 10, 12, 22, 99 (above the budget: none).
+  const learner = new PrototypeLearner();
+  const snapshots: Uint8Array[] = [];
+  const result = await runActiveLearning(learner, oracle(22), makeData(), {
+    ...BASE,
+    checkpoints: [22, 12, 5, 10, 99],
+  }, { onRound: () => snapshots.push(learner.saveWeights()) });
+  assert.deepEqual(
+    result.checkpoints.map((c) => [c.budget, c.round, c.queries]),
+    [[10, 1, 10], [12, 1, 10], [22, 4, 22]],
+  );
+  assert.deepEqual(result.checkpoints[0]!.weights, snapshots[1]);
+  assert.deepEqual(result.checkpoints[1]!.weights, snapshots[1]);
+  assert.deepEqual(result.checkpoints[2]!.weights, snapshots[4]);
+  assert.notDeepEqual(snapshots[1], snapshots[4]);
+  // Checkpoints do not change the run.
+  const plain = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), BASE);
+  assert.deepEqual(plain.trace, result.trace);
+  assert.deepEqual(plain.checkpoints, []);
+});
+
+Deno.test("runActiveLearning() asks for saveWeights() only when checkpoints are wanted", async () => {
+  const learner = new PrototypeLearner();
+  const bare = {
+    classes: learner.classes,
+    fit: learner.fit.bind(learner),
+    predictProba: learner.predictProba.bind(learner),
+    reinitialize: learner.reinitialize.bind(learner),
+  };
+  await assert.rejects(
+    () => runActiveLearning(bare, oracle(22), makeData(), { ...BASE, checkpoints: [10] }),
+    (e: unknown) => e instanceof TypeError && /saveWeights/.test(e.message),
+  );
+  const result = await runActiveLearning(bare, oracle(22), makeData(), BASE);
+  assert.equal(result.trace.length, 5);
+});

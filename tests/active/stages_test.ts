@@ -8,6 +8,7 @@ import { TRACE_COLUMNS } from "../../lib/active/trace.ts";
 import * as selectStage from "../../stages/select.ts";
 import * as seedingStage from "../../stages/seeding.ts";
 import * as stoppingStage from "../../stages/stopping.ts";
+import * as transferStage from "../../stages/transfer.ts";
 
 const TINY: ModelSpec = {
   input: [28, 28, 1],
@@ -74,12 +75,26 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
   try {
     const { prepare, target } = await fixtures(dir);
     const selectOut = join(dir, "select") + "/";
+    const withBudgets = { ...ACTIVE, "report.budgets": [40, 20, 15] };
     await selectStage.run(
-      context("select@t", [prepare, target], [selectOut], ACTIVE, {
+      context("select@t", [prepare, target], [selectOut], withBudgets, {
         strategy: "entropy+clustering",
         repeat: 1,
       }),
     );
+    const index = JSON.parse(await Deno.readTextFile(join(selectOut, "checkpoints/index.json")));
+    assert.deepEqual(
+      index.checkpoints.map((c: { budget: number; file: string; round: number }) => [
+        c.budget,
+        c.file,
+        c.round,
+      ]),
+      [[15, "q15.weights", 0], [20, "q20.weights", 1], [40, "q40.weights", 3]],
+    );
+    const q20 = await Deno.readFile(join(selectOut, "checkpoints/q20.weights"));
+    const checkpoint = createClassifier(TINY, { seed: 9 });
+    checkpoint.loadWeights(q20, "q20.weights");
+    checkpoint.dispose();
     const trace = JSON.parse(await Deno.readTextFile(join(selectOut, "trace.json")));
     assert.deepEqual(trace.map((r: { queries: number }) => r.queries), [10, 20, 30, 40]);
     const csv = await Deno.readTextFile(join(selectOut, "trace.csv"));
@@ -93,18 +108,59 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
     // The same instance again gives the same bytes.
     const again = join(dir, "again") + "/";
     await selectStage.run(
-      context("select@t", [prepare, target], [again], ACTIVE, {
+      context("select@t", [prepare, target], [again], withBudgets, {
         strategy: "entropy+clustering",
         repeat: 1,
       }),
     );
-    for (const name of ["trace.json", "trace.csv", "summary.json"]) {
-      assert.equal(
-        await Deno.readTextFile(join(again, name)),
-        await Deno.readTextFile(join(selectOut, name)),
+    for (
+      const name of ["trace.json", "trace.csv", "summary.json", "checkpoints/q40.weights"]
+    ) {
+      assert.deepEqual(
+        await Deno.readFile(join(again, name)),
+        await Deno.readFile(join(selectOut, name)),
         name,
       );
     }
+
+    // Transfer: the substitute at 20 queries attacked, on the first 6 test images.
+    const transferParams = {
+      transfer: { test_size: 6, eps: [0.1, 0.5], pgd_steps: 2 },
+    };
+    const transferDeps = [prepare, target, join(selectOut, "checkpoints") + "/"];
+    const tOut = join(dir, "transfer.json");
+    const vars = { strategy: "entropy+clustering", repeat: 1, queries: 20 };
+    await transferStage.run(context("transfer@t", transferDeps, [tOut], transferParams, vars));
+    const transfer = JSON.parse(await Deno.readTextFile(tOut));
+    assert.equal(transfer.images, 6);
+    assert.equal(transfer.queries, 20);
+    assert.equal(transfer.round, 1);
+    assert.equal(transfer.strategy, "entropy+clustering");
+    assert.deepEqual(
+      transfer.rows.map((r: { attack: string; eps: number }) => `${r.attack}@${r.eps}`),
+      ["fgsm@0.1", "pgd@0.1", "fgsm@0.5", "pgd@0.5"],
+    );
+    for (const row of transfer.rows) {
+      assert.equal(row.transfer.of, transfer.target_correct);
+      assert.equal(row.ceiling.of, transfer.target_correct);
+      assert.equal(row.floor.of, transfer.target_correct);
+      assert.equal(row.white_box.of, transfer.substitute_correct);
+    }
+    const tAgain = join(dir, "transfer-again.json");
+    await transferStage.run(context("transfer@t", transferDeps, [tAgain], transferParams, vars));
+    assert.equal(await Deno.readTextFile(tAgain), await Deno.readTextFile(tOut));
+    await assert.rejects(
+      () =>
+        transferStage.run(
+          context("transfer@t", transferDeps, [tAgain], transferParams, { ...vars, queries: 5 }),
+        ),
+      (e: unknown) => e instanceof RangeError && /no checkpoint at 5 queries/.test(e.message),
+    );
+    assert.deepEqual(
+      transferStage.validate({ transfer: { eps: [0], attacks: ["cw"] } }, { queries: 0 })
+        .map((i) => i.param),
+      ["transfer.eps", "transfer.attacks", "queries"],
+    );
 
     const stopOut = join(dir, "stopping.json");
     await stoppingStage.run(
@@ -159,6 +215,14 @@ Deno.test("stage validate() names the field at fault before anything runs", () =
     ["active.labels"],
   );
   assert.deepEqual(selectStage.validate({}, { strategy: "k-center", repeat: 2 }), []);
+  assert.deepEqual(selectStage.validate({}, { strategy: "dfal+k-center" }), []);
+  assert.deepEqual(
+    fields(selectStage.validate({ active: { dfal_subsample: 0, deepfool_steps: 0 } }, {})),
+    ["active.deepfool_steps", "active.dfal_subsample"],
+  );
+  assert.deepEqual(fields(selectStage.validate({ "report.budgets": [0] }, {})), [
+    "report.budgets",
+  ]);
   // ":thesis-code" may be spelt "-thesis-code" (file-name friendly).
   assert.deepEqual(selectStage.validate({}, { strategy: "uniform-thesis-code" }), []);
   assert.deepEqual(selectStage.validate({}, { seeding: "cluster-thesis-code" }), []);

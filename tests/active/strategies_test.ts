@@ -17,6 +17,8 @@ const queried03: SelectionInput = {
   probs: POOL,
   queried: new Set([0, 3]),
   answers: oneHot([0, 1], 3),
+  // DeepFool norms (DFAL): open images in increasing norm are 7, 6, 2, 4, 1, 5.
+  perturbations: Float64Array.of(9, 0.3, 0.15, 9, 0.2, 0.5, 0.1, 0.05),
 };
 
 Deno.test("select() uncertainty strategies pick the hand-computed images", () => {
@@ -83,7 +85,12 @@ Deno.test("select() returns k distinct never-queried indices, deterministic for 
 
 Deno.test("select() handles a pool of all-zero rows", () => {
   const zeros = probsFromRows([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
-  const input = { probs: zeros, queried: new Set([0]), answers: oneHot([1], 3) };
+  const input = {
+    probs: zeros,
+    queried: new Set([0]),
+    answers: oneHot([1], 3),
+    perturbations: new Float64Array(4),
+  };
   for (const name of STRATEGY_NAMES) {
     const picked = select(name, input, { k: 2, seed: 5 });
     assert.equal(picked.length, 2, name);
@@ -262,4 +269,19 @@ Deno.test("isStrategyName() and needsAnswers() know every strategy", () => {
   assert.ok(!isStrategyName("entropy+magic"));
   const clustering: StrategyName[] = STRATEGY_NAMES.filter(needsAnswers);
   assert.equal(clustering.length, 6);
+});
+
+Deno.test("select('dfal') takes the smallest DeepFool perturbations; dfal+k-center spreads them", () => {
+  assert.deepEqual(select("dfal", queried03, { k: 3, seed: 1 }), [7, 6, 2]);
+  // Ties go to the lower pool index.
+  const tied = { ...queried03, perturbations: Float64Array.of(9, 0.1, 0.1, 9, 0.1, 0.5, 0.1, 0.1) };
+  assert.deepEqual(select("dfal", tied, { k: 2, seed: 1 }), [1, 2]);
+  // Among the DFAL top 3 (7, 6, 2), k-center starts from the queried rows 0 and 3: 7 is
+  // farthest (0.96875); 6 lies next to row 3 (0.03125), so 2 (0.375) comes before it.
+  assert.deepEqual(select("dfal+k-center", queried03, { k: 2, seed: 1, candidates: 3 }), [7, 2]);
+  assert.deepEqual(select("dfal", queried03, { k: 2, seed: 1 }), [7, 6]);
+  assert.throws(
+    () => select("dfal", { probs: POOL, queried: none }, { k: 1, seed: 1 }),
+    (e: unknown) => e instanceof RangeError && /DeepFool/.test(e.message),
+  );
 });

@@ -27,6 +27,7 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
     "select",
     "seedsize",
     "stopping",
+    "transfer",
     "pool_bug",
     "plots",
     "report",
@@ -39,9 +40,11 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   const bug = paper.instances.find((i) => i.name === "pool_bug@mnist")!;
   equal(bug.params["pool_bug.train_size"], 0, "paper: the whole 60,000-image pool");
   // The thesis's grid: 2 datasets; Fig. 2: 4 seedings × 5 repeats; Figs. 3–5: 9 strategies ×
-  // 5 repeats; Fig. 6: 5 seed sizes × 5 repeats; Fig. 7 on each entropy run.
+  // 5 repeats, and Fig. 8: k-center, DFAL, DFAL+k-center; Fig. 6: 5 seed sizes × 5 repeats;
+  // Fig. 7 on each entropy run; transfer at each of 4 checkpoints of every select run.
   equal(count(paper, "seeding"), 2 * 4 * 5);
-  equal(count(paper, "select"), 2 * 9 * 5);
+  equal(count(paper, "select"), 2 * 12 * 5);
+  equal(count(paper, "transfer"), 2 * 12 * 5 * 4);
   equal(count(paper, "seedsize"), 2 * 5 * 5);
   equal(count(paper, "stopping"), 2 * 5);
   const sel = paper.instances.find((i) => i.stage === "select")!;
@@ -56,16 +59,24 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   ]);
   const report = paper.instances.find((i) => i.stage === "report")!;
   for (
-    const up of ["plots", "target@mnist", "stopping@mnist-0", "seedsize@mnist-1000-10000-entropy-0"]
+    const up of [
+      "plots",
+      "target@mnist",
+      "stopping@mnist-0",
+      "seedsize@mnist-1000-10000-entropy-0",
+      "transfer@mnist-dfal+k-center-4-20000",
+    ]
   ) {
     ok(report.upstream.includes(up), `report waits for ${up}`);
   }
 
   const quick = await graph("quick");
-  equal(count(quick, "select"), 2 * 9);
+  equal(count(quick, "select"), 2 * 12);
+  equal(count(quick, "transfer"), 2 * 12 * 4);
   equal(count(quick, "seeding"), 2 * 4);
   const smoke = await graph("smoke");
-  ok(smoke.instances.length <= 16, `smoke stays tiny (${smoke.instances.length} instances)`);
+  ok(smoke.instances.length <= 21, `smoke stays tiny (${smoke.instances.length} instances)`);
+  ok(smoke.instances.some((i) => i.name === "transfer@mnist-dfal-0-150"), "smoke runs DFAL");
   equal(count(smoke, "pool_bug"), 2, "the pool_bug experiment runs in smoke too");
   const byDefault = await analyzePipeline(FILE, {});
   equal(byDefault.ok && byDefault.graph.profile, "quick", "quick is the default profile");

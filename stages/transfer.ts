@@ -1,0 +1,129 @@
+/**
+ * Stage `transfer` (× dataset, strategy, repeat, budget checkpoint): adversarial examples crafted
+ * on the substitute at one report budget, shown to the target (`lib/adversarial/transfer.ts`).
+ * The target first classifies the first `transfer.test_size` test images; for each
+ * `transfer.eps` and attack (FGSM, PGD) the stage reports transfer success, the substitute's
+ * white-box success, the white-box ceiling on the target and the random-sign noise floor, each
+ * with its denominator.
+ *
+ * Deps, in order: the `prepare` folder (its `test.bin`), the `target` folder (`model.weights`),
+ * the `select` run's `checkpoints/` folder. Matrix var `queries`: the budget whose checkpoint
+ * is attacked. Outs: one JSON file (a metrics file). Params: `transfer.*`.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { readSplitFile } from "../lib/data/mod.ts";
+import { createClassifier, decodeWeights, initBackend } from "../lib/ml/mod.ts";
+import { type AttackModel, toUnit } from "../lib/adversarial/model.ts";
+import { measureTransfer } from "../lib/adversarial/transfer.ts";
+import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
+import { checkpointFile } from "../lib/active/round.ts";
+import { round6, writeJson } from "../lib/active/experiment.ts";
+import type { Classifier } from "../lib/ml/mod.ts";
+import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
+
+/** Checks the `transfer.*` params and the `queries` matrix var before anything runs. */
+export function validate(
+  params: Readonly<Record<string, ParamValue>>,
+  vars: Readonly<Record<string, ParamValue>>,
+): ParamIssue[] {
+  const issues = transferParamIssues(params);
+  const q = vars.queries;
+  if (!(typeof q === "number" && Number.isSafeInteger(q) && q > 0)) {
+    issues.push({
+      param: "queries",
+      message: `expected a positive integer, got ${JSON.stringify(q)}`,
+    });
+  }
+  return issues;
+}
+
+async function loadModel(path: string): Promise<Classifier> {
+  const { spec, weights } = decodeWeights(await Deno.readFile(path), path);
+  const model = createClassifier(spec, { seed: 0 });
+  model.setWeights(weights);
+  return model;
+}
+
+const asAttackModel = (c: Classifier): AttackModel => ({
+  input: c.spec.input,
+  classes: c.classes,
+  logits: c.logits,
+});
+
+/** Runs the stage. */
+export async function run(ctx: StageContext): Promise<void> {
+  const { testSize, config } = parseTransferParams(ctx.params);
+  const queries = ctx.vars.queries as number;
+  if (ctx.deps.length !== 3 || ctx.outs.length !== 1) {
+    throw new TypeError(
+      `Invalid stage ${ctx.name}: expected deps [prepare folder, target folder, checkpoints folder] and one out, got ${
+        JSON.stringify(ctx.deps)
+      } → ${JSON.stringify(ctx.outs)}`,
+    );
+  }
+  const [dataDir, targetDir, checkpointDir] = ctx.deps as [string, string, string];
+  const index = JSON.parse(await Deno.readTextFile(join(checkpointDir, "index.json")));
+  const entry = (index.checkpoints as { budget: number; queries: number; round: number }[])
+    .find((c) => c.budget === queries);
+  if (entry === undefined) {
+    throw new RangeError(
+      `Invalid dep "${checkpointDir}" of ${ctx.name}: no checkpoint at ${queries} queries (the run's seed is larger, or its budget smaller)`,
+    );
+  }
+  await initBackend();
+  const test = await readSplitFile(join(dataDir, "test.bin"));
+  const n = Math.min(testSize, test.count);
+  const pixels = test.height * test.width;
+  const x = toUnit(test.images.subarray(0, n * pixels));
+  const target = await loadModel(join(targetDir, "model.weights"));
+  try {
+    const substitute = await loadModel(join(checkpointDir, checkpointFile(queries)));
+    try {
+      const result = measureTransfer(
+        asAttackModel(substitute),
+        asAttackModel(target),
+        x,
+        test.labels.subarray(0, n),
+        config,
+      );
+      await writeJson(ctx.outs[0]!, {
+        ...result,
+        agreement: round6(result.agreement),
+        budget: queries,
+        dataset: test.dataset,
+        denominators: {
+          ceiling: "target_correct",
+          floor: "target_correct",
+          transfer: "target_correct",
+          white_box: "substitute_correct",
+        },
+        params: {
+          attacks: config.attacks,
+          eps: config.eps,
+          pgd_step_ratio: config.pgdStepRatio,
+          pgd_steps: config.pgdSteps,
+          seed: config.seed,
+          test_size: n,
+        },
+        queries: entry.queries,
+        repeat: typeof ctx.vars.repeat === "number" ? ctx.vars.repeat : null,
+        round: entry.round,
+        rows: result.rows.map((r) => ({
+          ...r,
+          ceiling: { ...r.ceiling, rate: round6(r.ceiling.rate) },
+          floor: { ...r.floor, rate: round6(r.floor.rate) },
+          transfer: { ...r.transfer, rate: round6(r.transfer.rate) },
+          white_box: { ...r.white_box, rate: round6(r.white_box.rate) },
+        })),
+        strategy: typeof ctx.vars.strategy === "string" ? ctx.vars.strategy : null,
+      });
+    } finally {
+      substitute.dispose();
+    }
+  } finally {
+    target.dispose();
+  }
+}
