@@ -15,6 +15,7 @@ import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lo
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
 import { runSandboxed } from "./sandbox.ts";
+import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
@@ -137,6 +138,7 @@ export async function reproduce(
   const mismatched = new Set<string>();
   const done = new Map<string, Promise<Outcome>>();
   const timings = new Map<string, { start: number; end: number }>();
+  const samples = new Map<string, TimingSample>();
 
   removePath(ws.tmpDir);
 
@@ -247,9 +249,14 @@ export async function reproduce(
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }),
       });
-      timings.set(inst.name, { start, end: Date.now() });
+      const end = Date.now();
+      timings.set(inst.name, { start, end });
+      const seconds = (end - start) / 1000;
       try {
-        writeFileAtomic(join(ws.stateDir, "logs", `${safeName(inst.name)}.log`), result.log);
+        writeFileAtomic(
+          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
+          result.log + timingLine(seconds, result.measures),
+        );
       } catch {
         // a log is a convenience
       }
@@ -276,6 +283,7 @@ export async function reproduce(
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);
+      samples.set(inst.name, { key, seconds, measures: result.measures });
       return finish(inst.name, "ran", t1, undefined, result.log);
     } finally {
       sem.release();
@@ -299,6 +307,12 @@ export async function reproduce(
     writeLockFile(ws.lockPath, next);
   }
   saveWorkspaceState(ws);
+  try {
+    // Wall-clock figures live here, apart from keys, outs and the lock.
+    recordTimings(timingPath(ws.stateDir), samples);
+  } catch {
+    // the timing record is a hint for estimates
+  }
   removePath(ws.tmpDir);
 
   const by = (o: Outcome[]) =>
@@ -315,6 +329,12 @@ export async function reproduce(
     interrupted: options.signal?.aborted ?? false,
     timings,
   };
+}
+
+/** The log's last line: the run's duration and what the stage measured (never in an out). */
+function timingLine(seconds: number, measures: Readonly<Record<string, number>>): string {
+  const extra = Object.entries(measures).map(([k, v]) => ` ${k}=${v}`).join("");
+  return `quarry: ran in ${seconds.toFixed(1)} s${extra}\n`;
 }
 
 function refreshed(

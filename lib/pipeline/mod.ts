@@ -34,4 +34,5 @@ export * from "./reporter.ts";
 export * from "./sandbox.ts";
 export * from "./stage_context.ts";
 export * from "./status.ts";
+export * from "./timing.ts";
 export * from "./workspace.ts";

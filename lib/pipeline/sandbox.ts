@@ -48,6 +48,8 @@ export interface SandboxResult {
   readonly error?: string;
   /** What the stage printed (tail, at most 64 KiB). */
   readonly log: string;
+  /** What the stage measured about its run (`ctx.measure`), for the timing record. */
+  readonly measures: Readonly<Record<string, number>>;
 }
 
 /** The `deno run` arguments that sandbox a stage (exported for docs and tests). */
@@ -87,6 +89,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     if (log.length > LOG_LIMIT * 2) log = log.slice(-LOG_LIMIT);
   };
   let reported: { name: string; message: string; stack: string } | undefined;
+  const measures: Record<string, number> = {};
   let done = false;
   const readStdout = (async () => {
     let buf = "";
@@ -101,6 +104,9 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
           if (msg.startsWith("progress ")) {
             const [d, t] = msg.slice(9).split(" ").map(Number);
             options.onProgress?.(d ?? 0, t ?? 0);
+          } else if (msg.startsWith("measure ")) {
+            const m = parseMeasure(msg.slice(8));
+            if (m) measures[m[0]] = m[1];
           } else if (msg.startsWith("error ")) {
             reported = JSON.parse(msg.slice(6));
           } else if (msg === "done") {
@@ -117,14 +123,24 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const status = await child.status;
   await Promise.all([readStdout, readStderr]);
   log = log.slice(-LOG_LIMIT);
-  if (status.success && done) return { ok: true, log };
+  if (status.success && done) return { ok: true, log, measures };
   // Ctrl-C in a terminal reaches the children too; they may die before our abort handler runs.
   if (options.signal?.aborted || status.signal === "SIGINT") {
-    return { ok: false, error: "interrupted", log };
+    return { ok: false, error: "interrupted", log, measures };
   }
   const raw = reported ? `${reported.name}: ${reported.message}` : lastErrorLine(log) ??
     `exited with code ${status.code}${status.signal ? ` (signal ${status.signal})` : ""}`;
-  return { ok: false, error: explain(raw + "\n" + log, options, raw), log };
+  return { ok: false, error: explain(raw + "\n" + log, options, raw), log, measures };
+}
+
+function parseMeasure(text: string): [string, number] | undefined {
+  try {
+    const v = JSON.parse(text);
+    if (Array.isArray(v) && typeof v[0] === "string" && Number.isFinite(v[1])) return [v[0], v[1]];
+  } catch {
+    // a garbled line is dropped: measurements are hints
+  }
+  return undefined;
 }
 
 function lastErrorLine(log: string): string | undefined {
