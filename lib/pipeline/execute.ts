@@ -7,10 +7,11 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import type { OutRecord, RunEntry } from "./cache.ts";
+import { manifestPathProblem, type OutRecord, type RunEntry } from "./cache.ts";
+import { sha256File } from "./file_stream.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
-import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
+import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
@@ -24,6 +25,7 @@ export type Outcome = "ran" | "restored" | "up-to-date" | "failed" | "skipped";
 /** Events the executor emits for reporters. */
 export type ReproEvent =
   | { readonly type: "start"; readonly name: string }
+  | { readonly type: "warning"; readonly name: string; readonly message: string }
   | {
     readonly type: "progress";
     readonly name: string;
@@ -204,18 +206,15 @@ export async function reproduce(
         entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
         return finish(inst.name, "up-to-date", t0);
       }
-      const cached = ws.cache.getRun(key);
-      if (cached && sameOutSet(cached, inst)) {
-        const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
-        removePath(restoreDir);
-        const problem = ws.cache.materialize(cached, restoreDir);
-        if (!problem) {
-          placeOuts(ws, inst, restoreDir, cached);
-          removePath(restoreDir);
-          entries[inst.name] = entryFor(cached);
-          return finish(inst.name, "restored", t0);
-        }
-        removePath(restoreDir);
+      const restored = tryRestore(
+        ws,
+        inst,
+        key,
+        (message) => emit({ type: "warning", name: inst.name, message }),
+      );
+      if (restored) {
+        entries[inst.name] = entryFor(restored);
+        return finish(inst.name, "restored", t0);
       }
     }
     await sem.acquire();
@@ -279,7 +278,12 @@ export async function reproduce(
         if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
       }
       // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-      if (!mismatched.has(inst.name)) ws.cache.store(key, collected, dir);
+      try {
+        if (!mismatched.has(inst.name)) ws.cache.store(key, collected, dir);
+      } catch (e) {
+        removePath(dir);
+        return finish(inst.name, "failed", t1, (e as Error).message, result.log);
+      }
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);
@@ -356,6 +360,38 @@ function refreshed(
   };
 }
 
+/**
+ * Restores an instance's outs from the cache when a trustworthy, complete entry exists; a refused
+ * or unrestorable entry is reported, dropped, and the instance reruns.
+ */
+function tryRestore(
+  ws: Workspace,
+  inst: Instance,
+  key: Digest,
+  warn: (message: string) => void,
+): RunEntry | undefined {
+  const found = ws.cache.lookup(key);
+  if (!found) return undefined;
+  const refuse = (why: string) => {
+    warn(`refused cache entry "${ws.cache.runPath(key)}": ${why}; dropped, rerunning`);
+    ws.cache.dropRun(key);
+    return undefined;
+  };
+  if ("problem" in found) return refuse(found.problem);
+  const cached = found.entry;
+  if (!sameOutSet(cached, inst)) return refuse("its outs are not the instance's declared outs");
+  const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
+  removePath(restoreDir);
+  let problem: string | undefined;
+  try {
+    problem = ws.cache.materialize(cached, restoreDir);
+    if (!problem) placeOuts(ws, inst, restoreDir, cached);
+  } finally {
+    removePath(restoreDir);
+  }
+  return problem ? refuse(problem) : cached;
+}
+
 function sameOutSet(run: RunEntry, inst: Instance): boolean {
   const keys = Object.keys(run.outs);
   return keys.length === inst.outs.length && inst.outs.every((o) => Object.hasOwn(run.outs, o));
@@ -387,13 +423,16 @@ function collectOuts(dir: string, inst: Instance): RunEntry | string {
         return `Declared out "${o}" is a folder (it ends in "/"), but the stage wrote a file`;
       }
       const files: Record<string, Digest> = {};
-      for (const rel of listFiles(abs)) files[rel] = sha256(Deno.readFileSync(join(abs, rel)));
+      const listed = listPlainFiles(abs);
+      if (typeof listed === "string") return `Out "${o}": ${listed}`;
+      for (const rel of listed) files[rel] = sha256File(join(abs, rel));
       outs[o] = { hash: manifestDigest(files), files };
     } else {
       if (info.isDirectory) {
         return `Declared out "${o}" is a file, but the stage wrote a folder (declare it as "${o}/")`;
       }
-      outs[o] = { hash: sha256(Deno.readFileSync(abs)) };
+      if (Deno.lstatSync(abs).isSymlink) return `Out "${o}" is a symlink: outs must be plain files`;
+      outs[o] = { hash: sha256File(abs) };
     }
   }
   for (const m of inst.metrics) {
@@ -404,6 +443,30 @@ function collectOuts(dir: string, inst: Instance): RunEntry | string {
     }
   }
   return { outs, metrics };
+}
+
+/**
+ * The files under an out folder, or why it cannot be cached: a symlink, or a name that could not
+ * be restored safely (see {@linkcode manifestPathProblem}).
+ */
+function listPlainFiles(root: string): string[] | string {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): string | undefined => {
+    for (const e of Deno.readDirSync(abs)) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const why = manifestPathProblem(childRel);
+      if (why) return `the stage wrote a file named ${JSON.stringify(childRel)}, which has ${why}`;
+      if (e.isSymlink) return `"${childRel}" is a symlink: outs must hold plain files and folders`;
+      if (e.isDirectory) {
+        const bad = walk(join(abs, e.name), childRel);
+        if (bad) return bad;
+      } else if (e.isFile) out.push(childRel);
+      else return `"${childRel}" is not a plain file`;
+    }
+    return undefined;
+  };
+  const bad = walk(root, "");
+  return bad ?? out.sort();
 }
 
 /** Moves the outs from `dir` into the workspace (replacing old copies) and records their hashes. */
