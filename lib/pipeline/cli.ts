@@ -12,11 +12,14 @@ import { analyzePipeline } from "./analyze.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
 import { reproduce, type ReproEvent } from "./execute.ts";
+import { LockFileError, readLockFile } from "./lock_file.ts";
 import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
 import { computeStatus } from "./status.ts";
+import { killAllChildren } from "./children.ts";
+import { CommaPathError } from "./sandbox_args.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
 
@@ -51,6 +54,7 @@ export function processIo(signal?: AbortSignal): CliIo {
 const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
+        [--timeout SECONDS]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE]`;
 
@@ -74,6 +78,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         check: { type: "boolean" },
         shard: { type: "string" },
         wait: { type: "boolean" },
+        timeout: { type: "string" },
         mermaid: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -94,6 +99,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   let set: { key: string; value: ParamValue }[];
   let jobs: number | undefined;
+  let timeout: number | undefined;
   let shard;
   try {
     set = (v.set ?? []).map(parseSetArg);
@@ -104,6 +110,14 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       }
     }
     if (v.shard !== undefined) shard = parseShard(v.shard);
+    if (v.timeout !== undefined) {
+      timeout = Number(v.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) {
+        throw new RangeError(
+          `Invalid --timeout "${v.timeout}": expected a positive number of seconds`,
+        );
+      }
+    }
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;
@@ -128,6 +142,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     saveWorkspaceState(ws);
     io.stdout(v.mermaid ? renderDagMermaid(graph) : renderDagText(graph));
     return 0;
+  }
+  try {
+    readLockFile(ws.lockPath);
+  } catch (e) {
+    if (!(e instanceof LockFileError)) throw e;
+    io.stderr(`${e.message}\n`);
+    return 2;
   }
 
   let selection;
@@ -185,6 +206,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
 
   // repro
+  if (ws.root.includes(",")) {
+    io.stderr(`${new CommaPathError("workspace path", ws.root).message}\n`);
+    return 2;
+  }
   let held;
   try {
     held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
@@ -199,6 +224,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     }
     throw e;
   }
+  heldLocks.add(held);
+  if (held.previous) {
+    io.stderr(
+      `Took over the lock of process ${held.previous.pid} (${held.previous.command}), which is ` +
+        `gone; its children, if any, are stopped first\n`,
+    );
+  }
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
     const reporter = new ConsoleReporter({
@@ -211,6 +243,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       ...(partial ? { selected: selection.selected } : {}),
       force,
       ...(jobs !== undefined ? { jobs } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
@@ -246,13 +279,22 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     return result.failed.length || result.mismatched.length ? 1 : 0;
   } finally {
     held.release();
+    heldLocks.delete(held);
   }
 }
+
+/** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */
+const heldLocks = new Set<{ release(): void }>();
 
 if (import.meta.main) {
   const controller = new AbortController();
   const onSignal = () => {
-    if (controller.signal.aborted) Deno.exit(130);
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: no more grace. Kill the children's groups, release the lock, exit.
+      killAllChildren();
+      for (const h of heldLocks) h.release();
+      Deno.exit(130);
+    }
     controller.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);

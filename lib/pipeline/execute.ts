@@ -16,6 +16,7 @@ import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lo
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
 import { runSandboxed } from "./sandbox.ts";
+import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
@@ -56,6 +57,8 @@ export interface ReproOptions {
   readonly check?: boolean;
   /** Aborting stops children and starts nothing new. */
   readonly signal?: AbortSignal;
+  /** Default per-instance time limit in seconds (a stage's own `timeout:` wins). */
+  readonly timeout?: number;
   /** Receives events. */
   readonly onEvent?: (event: ReproEvent) => void;
 }
@@ -142,7 +145,14 @@ export async function reproduce(
   const timings = new Map<string, { start: number; end: number }>();
   const samples = new Map<string, TimingSample>();
 
+  // Children of a runner that died (SIGKILL, power loss) may still run: stop them and discard
+  // their temp folders before anything else. Then a temp folder unique to this run.
+  const childrenPath = join(ws.stateDir, CHILDREN_FILE);
+  await reapOrphans(childrenPath);
   removePath(ws.tmpDir);
+  const runDir = join(ws.tmpDir, `${Deno.pid}-${Date.now().toString(36)}`);
+  const registry = new ChildRegistry(childrenPath);
+  const untrack = trackRegistry(registry);
 
   const finish = (
     name: string,
@@ -210,6 +220,7 @@ export async function reproduce(
         ws,
         inst,
         key,
+        runDir,
         (message) => emit({ type: "warning", name: inst.name, message }),
       );
       if (restored) {
@@ -222,7 +233,7 @@ export async function reproduce(
       if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
       emit({ type: "start", name: inst.name });
       const t1 = performance.now();
-      const dir = join(ws.tmpDir, safeName(inst.name));
+      const dir = join(runDir, safeName(inst.name));
       removePath(dir);
       Deno.mkdirSync(dir, { recursive: true });
       const ctxOuts: string[] = [];
@@ -238,6 +249,9 @@ export async function reproduce(
         module: resolve(ws.root, inst.run),
         writeDir: dir,
         net: inst.net,
+        ...(inst.env ? { env: inst.env } : {}),
+        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
+        registry,
         ctx: {
           name: inst.name,
           vars: inst.vars,
@@ -310,6 +324,7 @@ export async function reproduce(
     };
     writeLockFile(ws.lockPath, next);
   }
+  untrack();
   saveWorkspaceState(ws);
   try {
     // Wall-clock figures live here, apart from keys, outs and the lock.
@@ -333,6 +348,11 @@ export async function reproduce(
     interrupted: options.signal?.aborted ?? false,
     timings,
   };
+}
+
+/** The instance's time limit: its stage's `timeout:`, else the run's default. */
+function timeoutOf(inst: Instance, options: ReproOptions): number | undefined {
+  return inst.timeout ?? options.timeout;
 }
 
 /** The log's last line: the run's duration and what the stage measured (never in an out). */
@@ -368,6 +388,7 @@ function tryRestore(
   ws: Workspace,
   inst: Instance,
   key: Digest,
+  runDir: string,
   warn: (message: string) => void,
 ): RunEntry | undefined {
   const found = ws.cache.lookup(key);
@@ -380,7 +401,7 @@ function tryRestore(
   if ("problem" in found) return refuse(found.problem);
   const cached = found.entry;
   if (!sameOutSet(cached, inst)) return refuse("its outs are not the instance's declared outs");
-  const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
+  const restoreDir = join(runDir, `${safeName(inst.name)}.restore`);
   removePath(restoreDir);
   let problem: string | undefined;
   try {
