@@ -250,7 +250,8 @@ export class Cache {
   /**
    * Writes the outs of `entry` under `root` (each at `root/<out path>`; `root` should be a fresh
    * folder), verifying every object. Returns the problem when the entry is not trustworthy or an
-   * object is missing or corrupt (the bad object is deleted), else `undefined`.
+   * object is missing or corrupt (the bad object is deleted), else `undefined`; throws on an I/O
+   * error writing under `root`.
    */
   materialize(entry: RunEntry, root: string): string | undefined {
     const bad = runEntryProblem(entry);
@@ -276,12 +277,8 @@ export class Cache {
     const obj = this.#objectPath(hash);
     if (!exists(obj)) return `missing cache object ${hash.slice(0, 12)}`;
     Deno.mkdirSync(dirname(dest), { recursive: true });
-    let got: Digest;
-    try {
-      got = copyFileHashed(obj, dest);
-    } catch (e) {
-      return `cannot restore cache object ${hash.slice(0, 12)}: ${(e as Error).message}`;
-    }
+    // An I/O error here (e.g. the workspace's disk is full) says nothing about the entry: throw.
+    const got = copyFileHashed(obj, dest);
     if (got !== hash) {
       removePath(dest);
       removePath(obj);

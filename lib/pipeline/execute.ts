@@ -407,6 +407,10 @@ function tryRestore(
   try {
     problem = ws.cache.materialize(cached, restoreDir);
     if (!problem) placeOuts(ws, inst, restoreDir, cached);
+  } catch (e) {
+    // Not the entry's fault (e.g. the workspace's disk is full): keep it, run instead.
+    warn(`could not restore from the cache: ${(e as Error).message}; rerunning`);
+    return undefined;
   } finally {
     removePath(restoreDir);
   }
