@@ -8,8 +8,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./fs_util.ts";
-import { removePath } from "./fs_util.ts";
+import { removePath, writeFileAtomic } from "./fs_util.ts";
 
 /** The children record inside a workspace's state folder. */
 export const CHILDREN_FILE = "children.json";
@@ -157,9 +156,14 @@ export async function reapOrphans(path: string): Promise<number[]> {
   } catch {
     return [];
   }
+  // Only children of a runner that is gone are orphans (a live runner keeps its own).
+  const valid = records.filter((r) => typeof r?.pid === "number" && typeof r.runner === "number");
+  const orphans = valid.filter((r) =>
+    r.runner !== Deno.pid && processStart(r.runner) === undefined
+  );
+  const others = valid.filter((r) => !orphans.includes(r));
   const killed: number[] = [];
-  for (const r of records) {
-    if (typeof r?.pid !== "number" || r.runner === Deno.pid) continue;
+  for (const r of orphans) {
     if (processStart(r.pid) !== undefined && processStart(r.pid) === r.start) {
       signalChild(r.pid, r.group, "SIGKILL");
       killed.push(r.pid);
@@ -169,7 +173,8 @@ export async function reapOrphans(path: string): Promise<number[]> {
   for (let i = 0; i < 100 && killed.some((p) => processStart(p) !== undefined); i++) {
     await new Promise((res) => setTimeout(res, 20));
   }
-  for (const r of records) if (typeof r?.dir === "string") removePath(r.dir);
-  removePath(path);
+  for (const r of orphans) if (typeof r.dir === "string") removePath(r.dir);
+  if (others.length) writeFileAtomic(path, JSON.stringify(others, null, 1));
+  else removePath(path);
   return killed;
 }

@@ -72,33 +72,40 @@ export interface SandboxResult {
   readonly measures: Readonly<Record<string, number>>;
 }
 
-/** The `deno run` arguments that sandbox a stage in a workspace (exported for docs and tests). */
+/**
+ * The `deno run` arguments that sandbox a stage in a workspace (exported for docs and tests). The
+ * project configuration is the one governing the run module (as Deno would find it from there),
+ * and its folder (with its `node_modules`) is readable.
+ */
 export function sandboxArgs(
   workspace: string,
+  module: string,
   writeDir: string,
   net: readonly string[],
   params: Readonly<Record<string, ParamValue>> = {},
 ): string[] {
-  const project = findProjectConfig(workspace);
-  return childArgs({
-    main: CHILD_MAIN,
-    writeDir,
-    net,
-    read: readScope({
-      workspace,
-      runnerRoot: RUNNER_ROOT,
-      env: Deno.env.toObject(),
-      dataDirParam: params["data.dir"],
-    }),
-    ...(project ? { project } : {}),
+  const project = findProjectConfig(dirname(module));
+  const read = readScope({
+    workspace,
+    runnerRoot: RUNNER_ROOT,
+    env: Deno.env.toObject(),
+    dataDirParam: params["data.dir"],
   });
+  if (project) read.push(dirname(project.config));
+  return childArgs({ main: CHILD_MAIN, writeDir, net, read, ...(project ? { project } : {}) });
 }
 
 /** Runs one instance in a sandboxed child process. */
 export async function runSandboxed(options: SandboxOptions): Promise<SandboxResult> {
   let args: string[];
   try {
-    args = sandboxArgs(options.workspace, options.writeDir, options.net, options.ctx.params);
+    args = sandboxArgs(
+      options.workspace,
+      options.module,
+      options.writeDir,
+      options.net,
+      options.ctx.params,
+    );
   } catch (e) {
     return { ok: false, error: (e as Error).message, log: "", measures: {} };
   }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cleanup, cli, copyFixture, exists, findTmp, reproJson } from "./_helpers.ts";
 import { analyzePipeline, openWorkspace, reproduce } from "../../lib/pipeline/mod.ts";
-import { processStart } from "../../lib/pipeline/children.ts";
+import { processStart, reapOrphans } from "../../lib/pipeline/children.ts";
 
 const CLI = fileURLToPath(new URL("../../lib/pipeline/cli.ts", import.meta.url));
 
@@ -116,6 +116,55 @@ Deno.test("a stage's own timeout (Instance.timeout) wins over --timeout", async 
     assert.deepEqual(result.failed, ["slow"]);
     assert.match(result.outcomes.get("slow")!.error!, /^Timed out after 0\.5 s/);
   } finally {
+    cleanup(dir);
+  }
+});
+
+Deno.test("reapOrphans kills only children of a dead runner, and never a reused PID", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "quarry-reap-" });
+  const spawnSleep = () =>
+    new Deno.Command("/usr/bin/setsid", { args: ["sleep", "30"], stdout: "null" }).spawn();
+  const orphan = spawnSleep();
+  const stranger = spawnSleep();
+  const kept = spawnSleep();
+  const liveRunner = spawnSleep();
+  try {
+    const path = join(dir, "children.json");
+    for (const name of ["o", "s", "k"]) Deno.mkdirSync(join(dir, name));
+    const rec = (c: Deno.ChildProcess, name: string, runner: number, start?: string) => ({
+      pid: c.pid,
+      start: start ?? processStart(c.pid)!,
+      group: true,
+      instance: name,
+      dir: join(dir, name),
+      runner,
+    });
+    const deadRunner = 999999999;
+    Deno.writeTextFileSync(
+      path,
+      JSON.stringify([
+        rec(orphan, "o", deadRunner),
+        rec(stranger, "s", deadRunner, "1"), // the PID now belongs to another process
+        rec(kept, "k", liveRunner.pid),
+      ]),
+    );
+    const killed = await reapOrphans(path);
+    assert.deepEqual(killed, [orphan.pid]);
+    assert.equal((await orphan.status).signal, "SIGKILL");
+    assert.ok(alive(stranger.pid) && alive(kept.pid));
+    assert.ok(!exists(join(dir, "o")) && !exists(join(dir, "s")) && exists(join(dir, "k")));
+    assert.deepEqual(JSON.parse(Deno.readTextFileSync(path)).map((r: { pid: number }) => r.pid), [
+      kept.pid,
+    ]);
+  } finally {
+    for (const c of [stranger, kept, liveRunner]) {
+      try {
+        c.kill("SIGKILL");
+      } catch {
+        // gone
+      }
+      await c.status;
+    }
     cleanup(dir);
   }
 });
