@@ -65,6 +65,25 @@ Deno.test("Ctrl-C with a stage that ignores SIGTERM: SIGKILL after the grace per
   }
 });
 
+Deno.test("a second Ctrl-C kills the children at once, releases the lock and exits 130", async () => {
+  const dir = copyFixture("lifetime");
+  try {
+    const runner = spawnRepro(dir, ["--set", "stubborn=true"], { QUARRY_KILL_GRACE: "600" });
+    const pid = await stagePid(dir);
+    runner.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(alive(pid), "the stubborn stage ignores the first SIGTERM");
+    runner.kill("SIGINT");
+    const out = await runner.output();
+    assert.equal(out.code, 130);
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!alive(pid), "no orphan left running");
+    assert.ok(!exists(join(dir, ".quarry/repro.pid")), "no stale lock file");
+  } finally {
+    cleanup(dir);
+  }
+});
+
 Deno.test("SIGKILL of the runner: the next repro kills the orphan and discards its temp folder", async () => {
   const dir = copyFixture("lifetime");
   try {
