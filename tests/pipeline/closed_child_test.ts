@@ -178,3 +178,28 @@ Deno.test("a workspace named ',' cannot widen the write grant to its parent: exi
     cleanup(base);
   }
 });
+
+Deno.test("the runner's environment via /proc and code from outside the workspace are refused", async () => {
+  const dir = copyFixture("closed");
+  const outside = Deno.makeTempDirSync({ prefix: "quarry-outside-" });
+  try {
+    Deno.writeTextFileSync(join(outside, "mod.ts"), 'export const secret = "S3CRET";\n');
+    for (
+      const [peek, path] of [
+        ["proc", /\/proc\/\d+\/environ/],
+        [`file://${outside}/mod.ts`, /quarry-outside-.*mod\.ts/],
+      ] as const
+    ) {
+      const graph = await graphOf(dir, [{ key: "peek", value: peek }]);
+      const r = await reproduce(graph, openWorkspace(graph), { selected: ["procenv"] });
+      assert.deepEqual(r.failed, ["procenv"], peek);
+      const error = r.outcomes.get("procenv")!.error!;
+      assert.match(error, /Permission denied: read access to/);
+      assert.match(error, path);
+      assert.ok(!exists(join(dir, "out/procenv.txt")));
+    }
+  } finally {
+    cleanup(outside);
+    cleanup(dir);
+  }
+});
