@@ -19,6 +19,7 @@ import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
 import { computeStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
+import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
 import { CommaPathError } from "./sandbox_args.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -201,6 +202,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
+    if (ran.length) out(`${etaLine(readTimings(timingPath(ws.stateDir)), ran)}\n`);
     if (v.json) io.stdout(`${JSON.stringify({ ran, cached, failed: [], skipped: [] })}\n`);
     return 0;
   }
@@ -281,6 +283,22 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     held.release();
     heldLocks.delete(held);
   }
+}
+
+/** The `--dry` estimate: recorded stage seconds of what would run (`.quarry/timing.json`). */
+function etaLine(timings: Timings, names: readonly string[]): string {
+  let total = 0;
+  let known = 0;
+  for (const n of names) {
+    const s = estimateSeconds(timings, n);
+    if (s !== undefined) {
+      total += s;
+      known++;
+    }
+  }
+  const unknown = names.length - known;
+  return `estimate: ~${total.toFixed(1)} s of stage time for ${known} of ${names.length} ` +
+    `instance(s) that ran here before${unknown ? ` (${unknown} never did)` : ""}`;
 }
 
 /** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */

@@ -10,9 +10,12 @@ import type { Digest } from "./hash.ts";
 /** Bytes read per chunk. */
 export const CHUNK_SIZE = 1 << 20;
 
+/** One buffer for every read: the functions here are synchronous and never nest. */
+let shared: Uint8Array | undefined;
+
 function readChunks(path: string, each: (chunk: Uint8Array) => void): number {
   const file = Deno.openSync(path, { read: true });
-  const buf = new Uint8Array(CHUNK_SIZE);
+  const buf = shared ??= new Uint8Array(CHUNK_SIZE);
   let total = 0;
   try {
     while (true) {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cleanup, copyFixture, reproJson } from "./_helpers.ts";
+import { cleanup, cli, copyFixture, reproJson } from "./_helpers.ts";
 import {
   estimateSeconds,
   mergeTiming,
@@ -38,6 +38,16 @@ Deno.test("two clones, one slowed by a sleep: byte-identical locks, timings kept
     assert.equal(again.code, 0, again.stderr);
     assert.equal(lock(slow), before);
     assert.equal(readTimings(timingPath(join(slow, ".quarry"))).instances.work!.runs, 2);
+    // --dry estimates from the record (here: what both instances took on the slow clone).
+    const dry = await cli(["repro", "--pipeline", join(slow, "pipeline.yaml"), "--dry", "--force"]);
+    assert.match(dry.stdout, /estimate: ~\d+\.\d s of stage time for 2 of 2 instance\(s\)/);
+    const fresh = copyFixture("timing");
+    try {
+      const none = await cli(["repro", "--pipeline", join(fresh, "pipeline.yaml"), "--dry"]);
+      assert.match(none.stdout, /estimate: ~0\.0 s .* for 0 of 2 instance\(s\) .*\(2 never did\)/);
+    } finally {
+      cleanup(fresh);
+    }
   } finally {
     cleanup(fast);
     cleanup(slow);
