@@ -5,7 +5,7 @@
  * @module
  */
 
-const BENCHES = ["runner", "train"] as const;
+const BENCHES = ["runner", "train", "serve"] as const;
 
 async function main(args: string[]): Promise<void> {
   const [name, ...rest] = args;

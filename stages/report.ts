@@ -1,10 +1,12 @@
 /**
  * Stage `report`: `index.html` (self-contained: figures, tables, targets beside the thesis, the
- * claims table) and `claims.json` (a list of `{claim, verdict, effect, spread, evidence}` plus
- * `id` and `unit`).
+ * claims table) and `claims.json` (one entry per claim of `lib/report/claims.ts`'s table: `id`,
+ * `claim`, `verdict`, `reason`, `test`, `n`, `effect`, `spread`, `unit`, `interval`,
+ * `p_adjusted`, `tost`, `note`, `evidence` and every judged comparison under `comparisons`).
  *
- * Deps: the figures folder of stage `plots` (recognised by its `figures.json`) and the same run,
- * stopping and target outs the figures were drawn from (`lib/report/load.ts`). Outs: one folder
+ * Deps: the figures folder of stage `plots` (recognised by its `figures.json`), the same run,
+ * stopping and target outs the figures were drawn from, and the `pool_bug` outs
+ * (`lib/report/load.ts`). Outs: one folder
  * (filled with `index.html` and `claims.json`) or the two files in that order. Params:
  * `report.budgets`, `report.stop_rule` (`lib/report/stage_params.ts`).
  *

@@ -1,7 +1,8 @@
 /**
  * Stage `stopping` (thesis Fig. 7): evaluates the stopping rules on finished `select` traces —
- * no training. For every trace, rule (`batch-entropy`, `batch-entropy:thesis-code`,
- * `stopping-set-entropy`, `stabilizing-predictions`) and threshold: the round, queries, accuracy
+ * no training. For every trace, rule (`batch-entropy`: the thesis's, in log10 units;
+ * `batch-entropy:thesis-code`, `batch-entropy-nats`, `stopping-set-entropy`,
+ * `stabilizing-predictions`; `lib/active/stopping.ts`) and threshold: the round, queries, accuracy
  * and agreement at the stop, or "never stopped"; then the mean over repeats per dataset,
  * strategy, rule and threshold.
  *

@@ -18,10 +18,11 @@ import {
 import { canonicalJson } from "../util/json.ts";
 import { writeFileAtomic } from "../util/fs.ts";
 import { classifierLearner, classifierTarget } from "./classifier_learner.ts";
+import { createHttpOracle } from "./http_oracle.ts";
 import type { Learner } from "./learner.ts";
 import type { LoopData } from "./loop.ts";
 import { Oracle } from "./oracle.ts";
-import type { ActiveSettings } from "./params.ts";
+import type { ActiveSettings, HttpOracleParam } from "./params.ts";
 import { argmaxRows, createProbs } from "./probs.ts";
 
 /** The three inputs of an active-learning stage. */
@@ -164,12 +165,21 @@ export async function loadExperiment(
       },
       targetTestAccuracy: testSize === 0 ? 0 : hits / testSize,
       oracle: (budget) =>
-        new Oracle(classifierTarget(target), {
-          budget,
-          answer: settings.answer,
-          classes,
-          imageSize,
-        }),
+        settings.oracle === null
+          ? new Oracle(classifierTarget(target), {
+            budget,
+            answer: settings.answer,
+            classes,
+            imageSize,
+          })
+          : createHttpOracle({
+            url: settings.oracle.url,
+            key: apiKey(settings.oracle),
+            image: [train.height, train.width],
+            classes,
+            budget,
+            answer: settings.answer,
+          }),
       learner: classifierLearner(sub, options),
       dispose() {
         sub.dispose();
@@ -181,6 +191,22 @@ export async function loadExperiment(
     target.dispose();
     throw error;
   }
+}
+
+/**
+ * The API key of `active.oracle`, read from its environment variable.
+ *
+ * @throws {RangeError} naming the variable when it is unset or empty.
+ */
+export function apiKey(oracle: HttpOracleParam): string {
+  const key = Deno.env.get(oracle.keyEnv);
+  if (key === undefined || key === "") {
+    throw new RangeError(
+      `Invalid param "active.oracle": the environment variable ${oracle.keyEnv} (key_env) is not ` +
+        `set; export it and list it under the stage's env:`,
+    );
+  }
+  return key;
 }
 
 /** Writes a JSON value with sorted keys, 2-space indent and a final newline, atomically. */

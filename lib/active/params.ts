@@ -12,6 +12,7 @@
  */
 
 import type { ParamIssue, ParamValue } from "../pipeline/stage_context.ts";
+import { modelSpecIssues } from "../ml/spec.ts";
 import type { LabelKind, LoopConfig, Recipe } from "./loop.ts";
 import type { AnswerKind } from "./oracle.ts";
 import { isSeedingName, SEEDING_NAMES, type SeedingName } from "./seeding.ts";
@@ -42,6 +43,7 @@ export const ACTIVE_DEFAULTS: Readonly<Record<string, ParamValue>> = {
   "active.train.batch": 32,
   "active.train.lr": 0.001,
   "active.train.patience": null,
+  "active.oracle": null,
 };
 
 /** Defaults of the `stopping.*` params. */
@@ -177,6 +179,48 @@ export interface ActiveSettings {
   readonly testSize: number;
   /** The repeat index (matrix var `repeat`, default 0), added to `active.seed`. */
   readonly repeat: number;
+  /** A served target to query over HTTP instead of the in-process one (`active.oracle`). */
+  readonly oracle: HttpOracleParam | null;
+}
+
+/** `active.oracle`: where the target is served and which environment variable holds the key. */
+export interface HttpOracleParam {
+  /** Base URL, `http://host:port` (the stage lists the host under `net:`). */
+  readonly url: string;
+  /** Name of the environment variable with the API key (listed under the stage's `env:`). */
+  readonly keyEnv: string;
+}
+
+/**
+ * Problems with an `active.oracle` value (null, or `{url, key_env}`); empty when valid. The key
+ * itself may not appear: params go into the lock.
+ */
+export function oracleParamIssues(value: ParamValue | undefined): string[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== "object" || Array.isArray(value)) {
+    return [`expected null or {url, key_env}, got ${show(value)}`];
+  }
+  const issues: string[] = [];
+  for (const field of Object.keys(value)) {
+    if (field !== "url" && field !== "key_env") {
+      issues.push(
+        `unknown field "${field}": expected url and key_env (the key comes from the environment)`,
+      );
+    }
+  }
+  let url: URL | null = null;
+  try {
+    url = typeof value.url === "string" ? new URL(value.url) : null;
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    issues.push(`expected url to be an http:// or https:// URL, got ${show(value.url)}`);
+  }
+  if (typeof value.key_env !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value.key_env)) {
+    issues.push(`expected key_env to be an environment variable name, got ${show(value.key_env)}`);
+  }
+  return issues;
 }
 
 /**
@@ -246,12 +290,12 @@ export function activeParamIssues(
     "a positive number",
   );
   need("active.train.patience", (v) => v === null || isInt(v, 0), "a non-negative integer or null");
-  const model = get("active.model").value;
-  if (typeof model !== "string" && (model === null || typeof model !== "object")) {
-    issues.push({
-      param: "active.model",
-      message: `expected a model name or object, got ${show(model)}`,
-    });
+  for (const message of oracleParamIssues(get("active.oracle").value)) {
+    issues.push({ param: "active.oracle", message });
+  }
+  const model = get("active.model");
+  for (const [field, message] of modelSpecIssues(model.value)) {
+    issues.push({ param: model.field, message: field ? `${field}: ${message}` : message });
   }
   if (Object.hasOwn(vars, "repeat") && !isInt(vars.repeat!, 0)) {
     issues.push({
@@ -277,6 +321,7 @@ export function activeParamIssues(
       });
     }
   }
+  issues.push(...poolIssues(get));
   const labels = get("active.labels");
   const answer = get("active.answer");
   if (labels.value === "soft" && answer.value === "label") {
@@ -285,6 +330,32 @@ export function activeParamIssues(
       message:
         `expected "hard" when the oracle answers top-1 labels (${answer.field} is "label"), got "soft"`,
     });
+  }
+  return issues;
+}
+
+/** With a pool size set (`active.pool_size` > 0): a batch and a seed that fit in it. */
+function poolIssues(get: (key: string) => { value: ParamValue; field: string }): ParamIssue[] {
+  const pool = get("active.pool_size");
+  if (!isInt(pool.value, 1)) return [];
+  const issues: ParamIssue[] = [];
+  const fits = `at most the pool size (${pool.field} is ${pool.value})`;
+  const batch = get("active.batch");
+  if (isInt(batch.value, 1) && batch.value > pool.value) {
+    issues.push({ param: batch.field, message: `expected ${fits}, got ${batch.value}` });
+  }
+  const seed = get("active.seed_size");
+  const validation = get("active.validation");
+  if (isInt(seed.value, 1) && isInt(validation.value, 0)) {
+    const needed = seed.value + validation.value;
+    if (needed > pool.value) {
+      issues.push({
+        param: seed.field,
+        message: `expected the seed${
+          validation.value > 0 ? " plus the validation split" : ""
+        } to be ${fits}, got ${needed}`,
+      });
+    }
   }
   return issues;
 }
@@ -341,7 +412,15 @@ export function parseActiveParams(
     poolSize: n("active.pool_size"),
     testSize: n("active.test_size"),
     repeat,
+    oracle: parseOracle(v("active.oracle")),
   };
+}
+
+function parseOracle(value: ParamValue | undefined): HttpOracleParam | null {
+  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value)) {
+    return null;
+  }
+  return { url: value.url as string, keyEnv: value.key_env as string };
 }
 
 /** Problems with the `stopping.*` params; empty when valid. */
@@ -418,6 +497,15 @@ export function seedingParamIssues(params: Params): ParamIssue[] {
     return [{
       param: "seeding.sizes",
       message: `expected a non-empty list of positive integers, got ${show(sizes)}`,
+    }];
+  }
+  const pool = lookupParam(params, "active.pool_size");
+  const largest = Math.max(...(sizes as number[]));
+  if (pool !== undefined && isInt(pool, 1) && largest > pool) {
+    return [{
+      param: "seeding.sizes",
+      message:
+        `expected sizes of at most the pool size (active.pool_size is ${pool}), got ${largest}`,
     }];
   }
   return [];

@@ -2,15 +2,18 @@
  * Stopping rules, evaluated on a finished run's trace (no extra training): for each rule and
  * threshold, the first round at which the rule would have stopped the loop.
  *
- * - `batch-entropy`: the thesis's Eq. 4, `|H(i-1) - H(i)| <= alpha`, on the mean entropy (nats) of
- *   the batch selected in round i under the substitute at selection time (round 0: the seed set).
- * - `batch-entropy:thesis-code`: the thesis code's `stopping_criteria`: the same difference in
- *   log10 units and a strict `<`.
- * - `stopping-set-entropy`: Eq. 4 on the mean entropy of a fixed stopping set after each round's
- *   training (Zhu et al. 2010's overall uncertainty, differenced).
- * - `stabilizing-predictions`: Bloodgood & Vijay-Shanker 2009: the mean of Cohen's kappa between
- *   consecutive rounds' predictions on the stopping set, over the last `window` rounds, is at
- *   least `threshold`.
+ * The thesis's alphas (0.005–0.1) are differences of **log10** entropy (its code computes
+ * entropy with `torch.log10`), so the entropy rules work in log10 units unless their name says
+ * `-nats`; the trace stores nats, and a difference in log10 units is the difference in nats
+ * divided by ln 10 (a nats rule at the same alpha is about 2.3 times stricter).
+ *
+ * | rule | statistic | units | fires when |
+ * |---|---|---|---|
+ * | `batch-entropy` (default) | mean entropy of the batch selected in round i, under the substitute at selection time (round 0: the seed set) | log10 | `\|H(i-1) - H(i)\| <= alpha` (the thesis's Eq. 4, its text) |
+ * | `batch-entropy:thesis-code` | the same | log10 | `\|H(i-1) - H(i)\| < alpha` (its code's `stopping_criteria`, strict) |
+ * | `batch-entropy-nats` | the same | nats | `<= alpha` |
+ * | `stopping-set-entropy` | mean entropy of a fixed stopping set after round i's training (Zhu et al. 2010's overall uncertainty, differenced) | log10 | `<= alpha` |
+ * | `stabilizing-predictions` | Cohen's kappa between consecutive rounds' predictions on the stopping set (Bloodgood & Vijay-Shanker 2009) | – | its mean over the last `window` rounds `>= threshold` |
  *
  * A rule can fire from round 1 on (it compares with round 0). A round whose value is `null` (a
  * round that selected nothing) can neither fire nor be compared with.
@@ -24,12 +27,27 @@ import type { TraceRow } from "./trace.ts";
 export const STOPPING_RULES = [
   "batch-entropy",
   "batch-entropy:thesis-code",
+  "batch-entropy-nats",
   "stopping-set-entropy",
   "stabilizing-predictions",
 ] as const;
 
 /** A stopping rule's name. */
 export type StoppingRuleName = typeof STOPPING_RULES[number];
+
+/** Each rule in words, for captions and reports (the table in the module doc). */
+export const STOPPING_RULE_TEXT: Readonly<Record<StoppingRuleName, string>> = {
+  "batch-entropy":
+    "|H(i-1) - H(i)| <= alpha on the mean log10 entropy of the selected batch (the thesis's Eq. 4, its units)",
+  "batch-entropy:thesis-code":
+    "|H(i-1) - H(i)| < alpha on the mean log10 entropy of the selected batch (the thesis code: strict <)",
+  "batch-entropy-nats":
+    "|H(i-1) - H(i)| <= alpha on the mean entropy of the selected batch in nats (about 2.3x stricter than log10)",
+  "stopping-set-entropy":
+    "|H(i-1) - H(i)| <= alpha on the mean log10 entropy of a fixed stopping set",
+  "stabilizing-predictions":
+    "mean Cohen's kappa between consecutive rounds' predictions on the stopping set, over a window, >= threshold",
+};
 
 /** Thresholds to evaluate. */
 export interface StoppingConfig {
@@ -67,6 +85,20 @@ function checkThreshold(value: number, what: string): void {
   }
 }
 
+/** The entropy of a trace row a rule reads, in that rule's units (`null`: nothing selected). */
+function entropyDifference(
+  prev: TraceRow,
+  cur: TraceRow,
+  rule: Exclude<StoppingRuleName, "stabilizing-predictions">,
+): number | null {
+  const onSet = rule === "stopping-set-entropy";
+  const a = onSet ? prev.stopping_entropy : prev.batch_entropy;
+  const b = onSet ? cur.stopping_entropy : cur.batch_entropy;
+  if (a === null || b === null) return null;
+  const d = Math.abs(a - b);
+  return rule === "batch-entropy-nats" ? d : d / Math.LN10;
+}
+
 /**
  * The first round at which `rule` fires on `trace` at `threshold`, or `null` for never.
  *
@@ -98,15 +130,14 @@ export function stopRound(
     const cur = trace[i]!;
     switch (rule) {
       case "batch-entropy":
-      case "batch-entropy:thesis-code": {
-        if (prev.batch_entropy === null || cur.batch_entropy === null) break;
-        const d = Math.abs(prev.batch_entropy - cur.batch_entropy);
-        if (rule === "batch-entropy" ? d <= threshold : d / Math.LN10 < threshold) return cur.round;
+      case "batch-entropy:thesis-code":
+      case "batch-entropy-nats":
+      case "stopping-set-entropy": {
+        const d = entropyDifference(prev, cur, rule);
+        if (d === null) break;
+        if (rule === "batch-entropy:thesis-code" ? d < threshold : d <= threshold) return cur.round;
         break;
       }
-      case "stopping-set-entropy":
-        if (Math.abs(prev.stopping_entropy - cur.stopping_entropy) <= threshold) return cur.round;
-        break;
       case "stabilizing-predictions": {
         if (i + 1 < window) break;
         let sum = 0;

@@ -217,7 +217,9 @@ function thesisCodeEntropyClustering(
     dist.push(d);
   }
   const out: number[] = [];
-  for (const j of rankBy(dist, { descending: true, keys: ranks })) {
+  // Equal distances (the zeros above included) go to the lower pool index, as everywhere.
+  const keys = ranks.map((rank) => pool[order[rank]!]!);
+  for (const j of rankBy(dist, { descending: true, keys })) {
     if (out.length >= k) break;
     const row = order[ranks[j]!]!;
     if (!input.queried.has(pool[row]!)) out.push(row);

@@ -55,9 +55,9 @@ export function processIo(signal?: AbortSignal): CliIo {
 const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
-        [--timeout SECONDS]
+        [--timeout SECONDS] [--max-instances N]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
-  dag [--mermaid] [--profile P] [--pipeline FILE]`;
+  dag [--mermaid] [--profile P] [--pipeline FILE] [--max-instances N]`;
 
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
@@ -81,6 +81,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         wait: { type: "boolean" },
         timeout: { type: "string" },
         mermaid: { type: "boolean" },
+        "max-instances": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -102,8 +103,17 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   let jobs: number | undefined;
   let timeout: number | undefined;
   let shard;
+  let maxInstances: number | undefined;
   try {
     set = (v.set ?? []).map(parseSetArg);
+    if (v["max-instances"] !== undefined) {
+      maxInstances = Number(v["max-instances"]);
+      if (!Number.isInteger(maxInstances) || maxInstances < 1) {
+        throw new RangeError(
+          `Invalid --max-instances "${v["max-instances"]}": expected a positive integer`,
+        );
+      }
+    }
     if (v.jobs !== undefined) {
       jobs = Number(v.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) {
@@ -131,6 +141,11 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     ...(v.profile !== undefined ? { profile: v.profile } : {}),
     set,
     validationMemo: ws.validated,
+    codeFiles: async (abs) => Object.keys((await ws.code.info(abs)).files),
+    ...(maxInstances !== undefined ? { maxInstances } : {}),
+    // dag draws the graph only: no stage module is loaded at all. status, --dry and repro
+    // validate in read-only children (validate_child.ts); the runner never imports stage code.
+    ...(command === "dag" ? { importModules: false } : {}),
   });
   if (!analysis.ok) {
     io.stderr(`${analysis.diagnostics.map(formatDiagnostic).join("\n")}\n`);

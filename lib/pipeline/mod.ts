@@ -35,4 +35,5 @@ export * from "./sandbox.ts";
 export * from "./stage_context.ts";
 export * from "./status.ts";
 export * from "./timing.ts";
+export * from "./validate_child.ts";
 export * from "./workspace.ts";

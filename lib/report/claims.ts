@@ -1,33 +1,25 @@
 /**
- * The thesis's claims (its Results and Discussion) checked against our data: each claim is a
- * set of paired comparisons over repeats, each comparison gets a verdict by the rules below, and
- * a claim holds only when every comparison it makes holds.
+ * The thesis's claims (its Results and Discussion) checked against our data. {@linkcode CLAIMS}
+ * is a table: each entry states a claim and the comparisons it rests on (per-repeat differences,
+ * paired by repeat index: repeats with the same index share their random seed); the verdict comes
+ * from the rules of `stats/verdict.ts` ({@linkcode VERDICT_RULES}): paired t-tests with Student-t
+ * intervals, Holm–Bonferroni within each claim, TOST for "similar / close / hardly affects"
+ * claims with the margin the claim states, a per-repeat slope for seed size, and one repeat always
+ * inconclusive.
  *
- * ## Verdict rules
+ * What is compared:
+ * - strategies: accuracy (pp) averaged over the report's query budgets (`report.budgets`);
+ * - seeding: accuracy after seeding averaged over seed sizes;
+ * - seed size: per repeat, the least-squares slope of final accuracy on seed size, in pp per
+ *   1,000 seed images, TOST against ±{@linkcode MARGINS}.seedSlope (1 pp over the thesis's
+ *   1k–5k range);
+ * - stopping: per adjacent pair of alphas, queries and accuracy at the stop (`report.stop_rule`,
+ *   default `batch-entropy`: the thesis's rule in its log10 units); and accuracy at the stop
+ *   against the target's accuracy on the same test images.
  *
- * A comparison has per-repeat differences d₁…dₙ, paired by repeat index (repeats with the same
- * index share their random seed). m is their mean, s their sample standard deviation, and
- * se = s/√n; the interval is [m − 2·se, m + 2·se] (about 95%).
- *
- * - **"A beats B"** (d = A − B): with n ≥ 2, *holds* when the interval lies above 0 and
- *   m ≥ the minimum effect; *does not hold* when the interval lies below the minimum effect
- *   (B is better, or A's edge is too small to matter); else *inconclusive*. With n = 1 there is
- *   no spread: *holds* when d ≥ the large effect, *does not hold* when d ≤ −large, else
- *   *inconclusive*.
- * - **"A is close to B"** (equivalence, within δ): with n ≥ 2, *holds* when |m| + 2·se ≤ δ,
- *   *does not hold* when |m| − 2·se > δ, else *inconclusive*. With n = 1: *does not hold* when
- *   |d| ≥ max(δ, large), else *inconclusive* (one run cannot show that two things are equal).
- * - **No data** (a series or dataset missing): *inconclusive*.
- * - **A claim** is the AND of its comparisons: *does not hold* if any does not hold, *holds* if
- *   all hold, else *inconclusive*. Its effect and spread are those of the deciding comparison: the
- *   one with the smallest effect among those that gave the claim's verdict.
- *
- * Accuracy effects are in percentage points: minimum effect 0.2 pp, large effect 5 pp, δ = 1 pp
- * ({@linkcode DEFAULT_THRESHOLDS}). "Large" is set by what one run can show: in the `quick`
- * profile (200–1,000 queries) two seeds of the same configuration differ by 10 points or more, so
- * a single run decides only beyond 5 points. Query effects: minimum 1 query, large 1,000 (one
- * thesis batch).
- * Spread is s, the standard deviation of the per-repeat differences (`null` with one repeat).
+ * Each claim carries n, the effect, interval and adjusted p (or TOST numbers) of its *deciding*
+ * comparison (for "holds" the weakest, for "does not hold" the strongest contradiction, for
+ * "inconclusive" the weakest undecided one), and every comparison it rests on.
  *
  * @module
  */
@@ -35,9 +27,29 @@
 import { isThesisStop, rowAt, summarize } from "./aggregate.ts";
 import type { Results, RunResult } from "./results.ts";
 import { datasetLabel, seriesLabel } from "./results.ts";
+import {
+  type ComparisonInput,
+  type ComparisonResult,
+  judgeClaim,
+  judgeComparisons,
+  olsSlope,
+  type TostResult,
+  type Verdict,
+  VERDICT_RULES,
+} from "./stats/mod.ts";
 
-/** A claim's or comparison's verdict. */
-export type Verdict = "holds" | "does not hold" | "inconclusive";
+export type { ComparisonResult, TostResult, Verdict };
+export { VERDICT_RULES };
+
+/** Equivalence margins, as the claims state them. */
+export const MARGINS = {
+  /** "within 1 point", "close behind", "similar": ±1 pp. */
+  accuracy: 1,
+  /** "close to a model trained on the whole dataset": ±2 pp. */
+  fullData: 2,
+  /** "hardly affects" over 1k–5k seed images: 1 pp over 4k, ±0.25 pp per 1k seed images. */
+  seedSlope: 0.25,
+} as const;
 
 /** One row of the claims table (and of `claims.json`). */
 export interface ClaimResult {
@@ -46,116 +58,44 @@ export interface ClaimResult {
   /** The claim as the thesis states it. */
   claim: string;
   verdict: Verdict;
-  /** Effect of the deciding comparison (see the module doc), in `unit`; `null` without data. */
+  /** Why: the rule that decided and the deciding comparison. */
+  reason: string;
+  /** The test behind the verdict, in words. */
+  test: string;
+  /** Repeats of the deciding comparison (0 without data). */
+  n: number;
+  /** Mean difference of the deciding comparison, in `unit`; `null` without data. */
   effect: number | null;
-  /** Standard deviation over repeats of that effect; `null` with fewer than two repeats. */
+  /** Its standard deviation over repeats; `null` below two repeats. */
   spread: number | null;
-  /** `pp` (accuracy percentage points) or `queries`. */
+  /** `pp`, `queries` or `pp per 1k seed images`. */
   unit: string;
-  /** Every comparison made, with its numbers and verdict. */
+  /** 95% Student-t interval of the deciding comparison (per comparison, not adjusted). */
+  interval: [number, number] | null;
+  /** Holm-adjusted p of the deciding comparison's supporting test. */
+  p_adjusted: number | null;
+  /** Margin and TOST numbers when the deciding comparison is an equivalence. */
+  tost: TostResult | null;
+  /** Every comparison the claim rests on, judged. */
+  comparisons: ComparisonResult[];
+  /** What the comparisons read, and caveats (censored stops, by-construction halves). */
+  note: string;
+  /** The comparisons in one line each, and the note. */
   evidence: string;
 }
 
-/** Thresholds of the verdict rules, in the comparison's unit. */
-export interface Thresholds {
-  /** Smallest effect that counts as "beats". */
-  minEffect: number;
-  /** Effect large enough to decide from one repeat. */
-  largeEffect: number;
-  /** Largest gap that counts as "close". */
-  closeWithin: number;
-}
-
-/** Thresholds for accuracy (pp) and queries. */
-export const DEFAULT_THRESHOLDS: { accuracy: Thresholds; queries: Thresholds } = {
-  accuracy: { minEffect: 0.2, largeEffect: 5, closeWithin: 1 },
-  queries: { minEffect: 1, largeEffect: 1000, closeWithin: 0 },
-};
-
-/** A judged comparison. */
-export interface Judgement {
-  verdict: Verdict;
-  effect: number | null;
-  spread: number | null;
-  n: number;
-}
-
-/**
- * Verdict of "A beats B" from per-repeat differences A − B (rules in the module doc).
- *
- * @example Usage
- * ```ts
- * import { judgeGreater, DEFAULT_THRESHOLDS } from "./claims.ts";
- * import { equal } from "node:assert/strict";
- * const t = DEFAULT_THRESHOLDS.accuracy;
- * equal(judgeGreater([3.1, 2.9, 3.4], t).verdict, "holds");
- * equal(judgeGreater([0.5], t).verdict, "inconclusive");
- * equal(judgeGreater([-6], t).verdict, "does not hold");
- * ```
- */
-export function judgeGreater(diffs: readonly number[], t: Thresholds): Judgement {
-  const n = diffs.length;
-  if (n === 0) return { verdict: "inconclusive", effect: null, spread: null, n };
-  const s = summarize(diffs);
-  if (n === 1) {
-    const verdict: Verdict = s.mean >= t.largeEffect
-      ? "holds"
-      : s.mean <= -t.largeEffect
-      ? "does not hold"
-      : "inconclusive";
-    return { verdict, effect: s.mean, spread: null, n };
-  }
-  const se = s.sd! / Math.sqrt(n);
-  const lo = s.mean - 2 * se;
-  const hi = s.mean + 2 * se;
-  const verdict: Verdict = lo > 0 && s.mean >= t.minEffect
-    ? "holds"
-    : hi < t.minEffect
-    ? "does not hold"
-    : "inconclusive";
-  return { verdict, effect: s.mean, spread: s.sd, n };
-}
-
-/**
- * Verdict of "A is close to B" (within `t.closeWithin`) from per-repeat differences A − B.
- *
- * @example Usage
- * ```ts
- * import { judgeClose, DEFAULT_THRESHOLDS } from "./claims.ts";
- * import { equal } from "node:assert/strict";
- * const t = DEFAULT_THRESHOLDS.accuracy;
- * equal(judgeClose([0.1, -0.2, 0.05], t).verdict, "holds");
- * equal(judgeClose([0.1], t).verdict, "inconclusive");
- * ```
- */
-export function judgeClose(diffs: readonly number[], t: Thresholds): Judgement {
-  const n = diffs.length;
-  if (n === 0) return { verdict: "inconclusive", effect: null, spread: null, n };
-  const s = summarize(diffs);
-  const gap = Math.abs(s.mean);
-  if (n === 1) {
-    const verdict: Verdict = gap >= Math.max(t.closeWithin, t.largeEffect)
-      ? "does not hold"
-      : "inconclusive";
-    return { verdict, effect: s.mean, spread: null, n };
-  }
-  const se = s.sd! / Math.sqrt(n);
-  const verdict: Verdict = gap + 2 * se <= t.closeWithin
-    ? "holds"
-    : gap - 2 * se > t.closeWithin
-    ? "does not hold"
-    : "inconclusive";
-  return { verdict, effect: s.mean, spread: s.sd, n };
-}
-
-/** One comparison inside a claim. */
-interface Comparison extends Judgement {
-  label: string;
-  unit: string;
+/** Options of {@linkcode evaluateClaims}. */
+export interface ClaimOptions {
+  /** Budgets at which strategies are compared; default every query count all select runs of the dataset share, seed round excluded. */
+  budgets?: readonly number[];
+  /** The stopping rule of the alpha claims; default `batch-entropy`. */
+  stopRule?: string;
 }
 
 /** Per-repeat values of one configuration. */
 type ByRepeat = Map<number, number>;
+/** Series → per-repeat values, for one dataset. */
+type BySeries = Map<string, ByRepeat>;
 
 /** Differences a − b over the repeats both have, by increasing repeat. */
 export function pairedDiffs(a: ByRepeat, b: ByRepeat): number[] {
@@ -164,268 +104,362 @@ export function pairedDiffs(a: ByRepeat, b: ByRepeat): number[] {
   );
 }
 
-function combine(
-  id: string,
-  claim: string,
-  comparisons: readonly Comparison[],
-  note = "",
-): ClaimResult {
-  const evidence = comparisons.map(describe).join("; ") || "no data";
-  const withNote = note ? `${evidence}. ${note}` : evidence;
-  if (comparisons.length === 0) {
-    return { id, claim, verdict: "inconclusive", effect: null, spread: null, unit: "pp", evidence };
-  }
-  const verdict: Verdict = comparisons.some((c) => c.verdict === "does not hold")
-    ? "does not hold"
-    : comparisons.every((c) => c.verdict === "holds")
-    ? "holds"
-    : "inconclusive";
-  const withData = comparisons.filter((c) => c.effect !== null);
-  const same = withData.filter((c) => c.verdict === verdict);
-  // Inconclusive because data is missing: report the weakest comparison that has data.
-  const candidates = same.length > 0 ? same : withData.length > 0 ? withData : comparisons;
-  const deciding = [...candidates].sort((a, b) =>
-    (a.effect === null ? Infinity : strength(a)) - (b.effect === null ? Infinity : strength(b))
-  )[0]!;
-  return {
-    id,
-    claim,
-    verdict,
-    effect: deciding.effect === null ? null : round(deciding.effect),
-    spread: deciding.spread === null ? null : round(deciding.spread),
-    unit: deciding.unit,
-    evidence: withNote,
-  };
+/** What the claims read, computed once from the results. */
+export interface ClaimData {
+  results: Results;
+  options: ClaimOptions;
+  datasets: string[];
+  /** Accuracy after seeding (pp), averaged over seed sizes, per dataset and series. */
+  seeding: Map<string, BySeries>;
+  /** Select runs' accuracy (pp) averaged over the budgets, per dataset and strategy. */
+  scores: Map<string, BySeries>;
+  /** The budgets used per dataset. */
+  budgets: Map<string, readonly number[]>;
 }
 
-/** How strongly a comparison supports its claim: its effect, or −|gap| for closeness labels. */
-function strength(c: Comparison): number {
-  return c.label.includes(" ≈ ") ? -Math.abs(c.effect!) : c.effect!;
-}
-
-function round(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
-}
-
-function fmt(x: number, unit: string): string {
-  const v = unit === "queries" ? x.toFixed(0) : x.toFixed(2);
-  return `${x > 0 ? "+" : ""}${v} ${unit}`;
-}
-
-function describe(c: Comparison): string {
-  if (c.effect === null) return `${c.label}: no data`;
-  const sd = c.spread === null ? "" : `, sd ${c.spread.toFixed(c.unit === "queries" ? 0 : 2)}`;
-  return `${c.label}: ${fmt(c.effect, c.unit)} (n=${c.n}${sd}) ${c.verdict}`;
-}
-
-/** Options of {@linkcode evaluateClaims}. */
-export interface ClaimOptions {
-  /** Budgets at which strategies are compared; default every query count all select runs of the dataset share, seed round excluded. */
-  budgets?: readonly number[];
-  /** The stopping rule of the alpha claim; default `batch-entropy`. */
-  stopRule?: string;
-  thresholds?: { accuracy: Thresholds; queries: Thresholds };
+/** One entry of the claims table. */
+export interface ClaimSpec {
+  id: string;
+  claim: string;
+  /** The test in words (shown beside the verdict). */
+  test: string;
+  comparisons(data: ClaimData): ComparisonInput[];
+  note?(data: ClaimData): string;
 }
 
 const FASHION = ["fashion-mnist", "fashion_mnist", "fmnist"];
 
-/**
- * The claims table: every claim the thesis makes in its Results and Discussion that our
- * experiments can test, with a verdict from the data.
- */
-export function evaluateClaims(results: Results, options: ClaimOptions = {}): ClaimResult[] {
-  const t = options.thresholds ?? DEFAULT_THRESHOLDS;
-  const acc = t.accuracy;
-  const datasets = [...new Set(results.runs.map((r) => r.dataset))].sort();
-  const selectScore = (dataset: string) => {
-    const runs = results.runs.filter((r) => r.experiment === "select" && r.dataset === dataset);
-    const budgets = options.budgets ?? commonQueries(runs);
-    const by = new Map<string, ByRepeat>();
-    for (const run of runs) {
-      const vals = budgets.map((b) => rowAt(run.trace, b)?.test_accuracy).filter((v) =>
-        v !== undefined
-      ) as number[];
-      if (vals.length === 0) continue;
-      const m = by.get(run.series) ?? new Map();
-      m.set(run.repeat, 100 * summarize(vals).mean);
-      by.set(run.series, m);
-    }
-    return { by, budgets };
-  };
-  // One paired comparison of two series over repeats: "a beats b" or "a is close to b".
-  const compare = (
-    dataset: string,
-    by: Map<string, ByRepeat>,
-    a: string,
-    b: string,
-    kind: "greater" | "close",
-  ): Comparison => {
-    const da = by.get(a), db = by.get(b);
-    const diffs = da && db ? pairedDiffs(da, db) : [];
-    const op = kind === "greater" ? "−" : "≈";
-    return {
-      label: `${datasetLabel(dataset)}, ${seriesLabel(a)} ${op} ${seriesLabel(b)}`,
-      unit: "pp",
-      ...(kind === "greater" ? judgeGreater(diffs, acc) : judgeClose(diffs, acc)),
-    };
-  };
-  const greater = (dataset: string, by: Map<string, ByRepeat>, a: string, b: string) =>
-    compare(dataset, by, a, b, "greater");
-  const close = (dataset: string, by: Map<string, ByRepeat>, a: string, b: string) =>
-    compare(dataset, by, a, b, "close");
-  const claims: ClaimResult[] = [];
-  const strategyNote = (budgets: Map<string, readonly number[]>) => {
-    const parts = [...budgets].map(([d, b]) =>
-      `${datasetLabel(d)} at ${b.length > 6 ? `${b.length} budgets` : b.join("/")} queries`
-    );
-    return parts.length ? `Accuracy averaged over budgets: ${parts.join(", ")}` : "";
-  };
+function greater(label: string, a?: ByRepeat, b?: ByRepeat, unit = "pp"): ComparisonInput {
+  return { label, unit, kind: "greater", diffs: a && b ? pairedDiffs(a, b) : [] };
+}
 
-  // Seeding (Fig. 2).
-  const seeding = new Map<string, Map<string, ByRepeat>>();
-  for (const d of datasets) {
-    const by = new Map<string, Map<number, number[]>>();
-    for (const run of results.runs) {
-      if (run.experiment !== "seeding" || run.dataset !== d) continue;
-      const row = run.trace.find((r) => r.round === 0) ?? run.trace[0];
-      if (!row) continue;
-      const m = by.get(run.series) ?? new Map<number, number[]>();
-      const list = m.get(run.repeat) ?? [];
-      list.push(100 * row.test_accuracy);
-      m.set(run.repeat, list);
-      by.set(run.series, m);
-    }
-    const means = new Map<string, ByRepeat>();
-    for (const [s, m] of by) {
-      means.set(s, new Map([...m].map(([r, v]) => [r, summarize(v).mean])));
-    }
-    seeding.set(d, means);
-  }
-  const clusterNs = (by: Map<string, ByRepeat>) =>
-    [...by.keys()].map((s) => /^cluster-(\d+)$/.exec(s)).filter((m) => m !== null).map((m) =>
-      Number(m![1])
-    ).sort((a, b) => a - b);
+function close(label: string, margin: number, a?: ByRepeat, b?: ByRepeat): ComparisonInput {
+  return { label, unit: "pp", kind: "equivalent", margin, diffs: a && b ? pairedDiffs(a, b) : [] };
+}
+
+/** "A beats B" between two series of one dataset's strategy scores. */
+function beats(d: string, by: BySeries, a: string, b: string): ComparisonInput {
+  return greater(`${datasetLabel(d)}, ${seriesLabel(a)} − ${seriesLabel(b)}`, by.get(a), by.get(b));
+}
+
+function similar(d: string, by: BySeries, a: string, b: string): ComparisonInput {
+  const label = `${datasetLabel(d)}, ${seriesLabel(a)} ≈ ${seriesLabel(b)}`;
+  return close(label, MARGINS.accuracy, by.get(a), by.get(b));
+}
+
+/** A strategy claim: the same comparisons on every dataset with select runs. */
+function perDataset(f: (d: string, by: BySeries) => ComparisonInput[]) {
+  return (data: ClaimData) => [...data.scores].flatMap(([d, by]) => f(d, by));
+}
+
+function strategyNote(data: ClaimData): string {
+  const parts = [...data.budgets].map(([d, b]) =>
+    `${datasetLabel(d)} at ${b.length > 6 ? `${b.length} budgets` : b.join("/")} queries`
+  );
+  return parts.length ? `Accuracy averaged over budgets: ${parts.join(", ")}` : "";
+}
+
+const SINGLE = ["random", "least_confidence", "margin", "entropy", "uniform", "clustering"];
+const T_HOLM = "paired t-test per comparison, Holm within the claim";
+const TOST_HOLM = `TOST ±${MARGINS.accuracy} pp for ≈, paired t-test for −, Holm within the claim`;
+
+function clusterNs(by: BySeries): number[] {
+  return [...by.keys()].map((s) => /^cluster-(\d+)$/.exec(s)).filter((m) => m !== null).map((m) =>
+    Number(m![1])
+  ).sort((a, b) => a - b);
+}
+
+/** The table of claims, in the thesis's order (Figs. 2–7, then the Discussion). */
+export const CLAIMS: readonly ClaimSpec[] = [
   {
-    const comps: Comparison[] = [];
-    for (const [d, by] of seeding) {
-      const ns = clusterNs(by);
-      for (let i = 1; i < ns.length; i++) {
-        comps.push(greater(d, by, `cluster-${ns[i]}`, `cluster-${ns[i - 1]}`));
-      }
-    }
-    claims.push(combine(
-      "more_clusters_seed_better",
-      "Cluster seeding with more clusters gives higher accuracy after seeding (Fig. 2)",
-      comps,
-      "Accuracy after seeding, averaged over seed sizes",
-    ));
-  }
+    id: "more_clusters_seed_better",
+    claim: "Cluster seeding with more clusters gives higher accuracy after seeding (Fig. 2)",
+    test: `${T_HOLM}; adjacent N`,
+    comparisons: (data) =>
+      [...data.seeding].flatMap(([d, by]) => {
+        const ns = clusterNs(by);
+        return ns.slice(1).map((n, i) =>
+          greater(
+            `${datasetLabel(d)}, Cluster N=${n} − Cluster N=${ns[i]}`,
+            by.get(`cluster-${n}`),
+            by.get(`cluster-${ns[i]}`),
+          )
+        );
+      }),
+    note: () => "Accuracy after seeding, averaged over seed sizes",
+  },
   {
-    const comps: Comparison[] = [];
-    // The claim is about both datasets: a missing one leaves it inconclusive.
-    if (!seeding.has("mnist")) seeding.set("mnist", new Map());
-    if (!FASHION.some((d) => seeding.has(d))) seeding.set("fashion-mnist", new Map());
-    for (const [d, by] of [...seeding].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const ns = clusterNs(by);
-      const mean: ByRepeat = new Map();
-      const first = ns.length > 0 ? by.get(`cluster-${ns[0]}`)! : new Map<number, number>();
-      for (const r of first.keys()) {
-        const vals = ns.map((n) => by.get(`cluster-${n}`)!.get(r));
-        if (vals.every((v) => v !== undefined)) mean.set(r, summarize(vals as number[]).mean);
-      }
-      const ext = new Map(by);
-      ext.set("cluster", mean);
-      if (d === "mnist") comps.push(greater(d, ext, "random", "cluster"));
-      if (FASHION.includes(d)) comps.push(greater(d, ext, "cluster", "random"));
-    }
-    claims.push(combine(
-      "random_seeding_beats_cluster_on_mnist_only",
+    id: "random_seeding_beats_cluster_on_mnist_only",
+    claim:
       "Random seeding beats cluster seeding on MNIST, and cluster seeding beats random on Fashion-MNIST (Fig. 2)",
-      comps,
-      "Cluster: mean over N; accuracy after seeding, averaged over seed sizes",
-    ));
-  }
+    test: T_HOLM,
+    comparisons: (data) => {
+      // The claim is about both datasets: a missing one is a comparison without data.
+      const mnist = data.seeding.get("mnist") ?? new Map();
+      const fd = FASHION.find((d) => data.seeding.has(d)) ?? "fashion-mnist";
+      const fashion = data.seeding.get(fd) ?? new Map();
+      return [
+        greater("MNIST, Random − cluster", mnist.get("random"), meanOverN(mnist)),
+        greater(`${datasetLabel(fd)}, cluster − Random`, meanOverN(fashion), fashion.get("random")),
+      ];
+    },
+    note: () => "Cluster: mean over N; accuracy after seeding, averaged over seed sizes",
+  },
+  {
+    id: "uncertainty_beats_random",
+    claim:
+      "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) =>
+      ["least_confidence", "margin", "entropy"].map((s) => beats(d, by, s, "random"))
+    ),
+    note: strategyNote,
+  },
+  {
+    id: "uncertainty_strategies_similar",
+    claim: "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
+    test: `TOST ±${MARGINS.accuracy} pp per pair, Holm within the claim`,
+    comparisons: perDataset((d, by) => [
+      similar(d, by, "least_confidence", "margin"),
+      similar(d, by, "least_confidence", "entropy"),
+      similar(d, by, "margin", "entropy"),
+    ]),
+    note: strategyNote,
+  },
+  {
+    id: "uniform_clustering_beat_random",
+    claim: "Uniform and clustering both beat random sampling (Fig. 4)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) => [
+      beats(d, by, "uniform", "random"),
+      beats(d, by, "clustering", "random"),
+    ]),
+    note: strategyNote,
+  },
+  {
+    id: "entropy_beats_uniform",
+    claim: "Entropy is slightly better than uniform (Fig. 4)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) => [beats(d, by, "entropy", "uniform")]),
+    note: strategyNote,
+  },
+  {
+    id: "clustering_beats_entropy_uniform",
+    claim: "Clustering beats both entropy and uniform (Fig. 4)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) => [
+      beats(d, by, "clustering", "entropy"),
+      beats(d, by, "clustering", "uniform"),
+    ]),
+    note: strategyNote,
+  },
+  {
+    id: "entropy_clustering_best",
+    claim: "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) =>
+      [...by.keys()].filter((s) => s !== "entropy_clustering" && !s.includes(":")).sort()
+        .map((s) => beats(d, by, "entropy_clustering", s))
+    ),
+    note: strategyNote,
+  },
+  {
+    id: "entropy_uniform_close_second",
+    claim:
+      "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
+    test: TOST_HOLM,
+    comparisons: perDataset((d, by) => [
+      similar(d, by, "entropy_uniform", "entropy_clustering"),
+      ...SINGLE.map((s) => beats(d, by, "entropy_uniform", s)),
+    ]),
+    note: strategyNote,
+  },
+  {
+    id: "triple_worse_than_pairs",
+    claim:
+      "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
+    test: T_HOLM,
+    comparisons: perDataset((d, by) => [
+      beats(d, by, "entropy_clustering", "entropy_clustering_uniform"),
+      beats(d, by, "entropy_uniform", "entropy_clustering_uniform"),
+    ]),
+    note: strategyNote,
+  },
+  {
+    id: "selection_beats_seeding",
+    claim: "At the same number of queries, every selection strategy beats a seed alone (Figs. 2–5)",
+    test: T_HOLM,
+    comparisons: selectionVsSeed,
+  },
+  {
+    id: "seed_size_hardly_matters",
+    claim: "Seed size (1k–5k) hardly affects the final accuracy: within 1 point (Fig. 6)",
+    test:
+      `per-repeat least-squares slope of final accuracy on seed size, TOST ±${MARGINS.seedSlope} pp per 1k seed images (1 pp over 1k–5k), Holm over datasets`,
+    comparisons: seedSizeSlopes,
+  },
+  {
+    id: "higher_alpha_stops_earlier_lower_accuracy",
+    claim: "A higher alpha stops earlier (fewer queries) at a lower accuracy (Fig. 7)",
+    test: `${T_HOLM}; each adjacent pair of alphas, queries and accuracy`,
+    comparisons: (data) => stopComparisons(data).order,
+    note: (data) =>
+      [
+        "On one trace a larger alpha never fires later (a ≤ rule), so the queries half holds by construction; only accuracy is evidence",
+        censoredNote(data),
+      ].filter((x) => x).join(". "),
+  },
+  {
+    id: "stop_accuracy_near_full_data",
+    claim:
+      "At every alpha the accuracy at the stop is close to (within 2 points of) a model trained on the whole dataset (Discussion)",
+    test:
+      `TOST ±${MARGINS.fullData} pp against the target on the same test images, Holm over alphas`,
+    comparisons: (data) => stopComparisons(data).near,
+    note: (data) =>
+      [
+        "Reference: the target (trained on the whole training set) scored on the very test images the substitute was scored on",
+        censoredNote(data),
+      ].filter((x) => x).join(". "),
+  },
+];
 
-  // Strategies (Figs. 3–5).
-  const scores = new Map<string, Map<string, ByRepeat>>();
-  const budgetsUsed = new Map<string, readonly number[]>();
-  for (const d of datasets) {
-    const { by, budgets } = selectScore(d);
-    if (by.size === 0) continue;
-    scores.set(d, by);
-    budgetsUsed.set(d, budgets);
+/** Mean over the cluster-N series, per repeat (repeats that have every N). */
+function meanOverN(by: BySeries): ByRepeat | undefined {
+  const ns = clusterNs(by);
+  if (ns.length === 0) return undefined;
+  const out: ByRepeat = new Map();
+  for (const r of by.get(`cluster-${ns[0]}`)!.keys()) {
+    const vals = ns.map((n) => by.get(`cluster-${n}`)!.get(r));
+    if (vals.every((v) => v !== undefined)) out.set(r, summarize(vals as number[]).mean);
   }
-  const note = strategyNote(budgetsUsed);
-  const each = (f: (d: string, by: Map<string, ByRepeat>) => Comparison[]) =>
-    [...scores].flatMap(([d, by]) => f(d, by));
-  const single = ["random", "least_confidence", "margin", "entropy", "uniform", "clustering"];
-  // Each strategy claim: id, statement, and the comparisons it needs per dataset.
-  const strategyClaims: [string, string, (d: string, by: Map<string, ByRepeat>) => Comparison[]][] =
-    [
-      [
-        "uncertainty_beats_random",
-        "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
-        (d, by) =>
-          ["least_confidence", "margin", "entropy"].map((s) => greater(d, by, s, "random")),
-      ],
-      [
-        "uncertainty_strategies_similar",
-        "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
-        (d, by) => [
-          close(d, by, "least_confidence", "margin"),
-          close(d, by, "least_confidence", "entropy"),
-          close(d, by, "margin", "entropy"),
-        ],
-      ],
-      [
-        "uniform_clustering_beat_random",
-        "Uniform and clustering both beat random sampling (Fig. 4)",
-        (d, by) => [greater(d, by, "uniform", "random"), greater(d, by, "clustering", "random")],
-      ],
-      [
-        "entropy_beats_uniform",
-        "Entropy is slightly better than uniform (Fig. 4)",
-        (d, by) => [greater(d, by, "entropy", "uniform")],
-      ],
-      [
-        "clustering_beats_entropy_uniform",
-        "Clustering beats both entropy and uniform (Fig. 4)",
-        (d, by) => [
-          greater(d, by, "clustering", "entropy"),
-          greater(d, by, "clustering", "uniform"),
-        ],
-      ],
-      [
-        "entropy_clustering_best",
-        "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
-        (d, by) =>
-          [...by.keys()].filter((s) => s !== "entropy_clustering" && !s.includes(":")).sort()
-            .map((s) => greater(d, by, "entropy_clustering", s)),
-      ],
-      [
-        "entropy_uniform_close_second",
-        "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
-        (d, by) => [
-          close(d, by, "entropy_uniform", "entropy_clustering"),
-          ...single.map((s) => greater(d, by, "entropy_uniform", s)),
-        ],
-      ],
-      [
-        "triple_worse_than_pairs",
-        "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
-        (d, by) => [
-          greater(d, by, "entropy_clustering", "entropy_clustering_uniform"),
-          greater(d, by, "entropy_uniform", "entropy_clustering_uniform"),
-        ],
-      ],
-    ];
-  for (const [id, statement, compare] of strategyClaims) {
-    claims.push(combine(id, statement, each(compare), note));
+  return out;
+}
+
+function selectionVsSeed(data: ClaimData): ComparisonInput[] {
+  const { results } = data;
+  const out: ComparisonInput[] = [];
+  for (const d of data.datasets) {
+    const seeds = results.runs.filter((r) =>
+      r.experiment === "seeding" && r.dataset === d && r.series === "random"
+    );
+    if (seeds.length === 0) continue;
+    const size = Math.max(...seeds.map((r) => r.seed_size));
+    const base: ByRepeat = new Map();
+    for (const r of seeds) {
+      const row = r.trace.find((x) => x.round === 0) ?? r.trace[0];
+      if (r.seed_size === size && row) base.set(r.repeat, 100 * row.test_accuracy);
+    }
+    const selects = results.runs.filter((r) =>
+      r.experiment === "select" && r.dataset === d && r.series !== "random" &&
+      !r.series.includes(":")
+    );
+    for (const s of [...new Set(selects.map((r) => r.series))].sort()) {
+      const at: ByRepeat = new Map();
+      for (const r of selects.filter((x) => x.series === s)) {
+        const row = rowAt(r.trace, size);
+        if (row && row.round > 0) at.set(r.repeat, 100 * row.test_accuracy);
+      }
+      const label = `${datasetLabel(d)}, ${
+        seriesLabel(s)
+      } at ${size} queries − random seed of ${size}`;
+      out.push(greater(label, at, base));
+    }
   }
-  claims.push(selectionBeatsSeeding(results, datasets, acc));
-  claims.push(seedSizeClaim(results, datasets, acc));
-  claims.push(...stoppingClaims(results, options.stopRule ?? "batch-entropy", t));
-  return claims;
+  return out;
+}
+
+function seedSizeSlopes(data: ClaimData): ComparisonInput[] {
+  const out: ComparisonInput[] = [];
+  for (const d of data.datasets) {
+    const runs = data.results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === d);
+    if (runs.length === 0) continue;
+    const end = Math.min(...runs.map((r) => Math.max(...r.trace.map((x) => x.queries))));
+    const byRepeat = new Map<number, { x: number; y: number }[]>();
+    for (const r of runs) {
+      const row = rowAt(r.trace, end);
+      if (!row) continue;
+      const list = byRepeat.get(r.repeat) ?? [];
+      list.push({ x: r.seed_size / 1000, y: 100 * row.test_accuracy });
+      byRepeat.set(r.repeat, list);
+    }
+    const sizes = new Set(runs.map((r) => r.seed_size)).size;
+    const slopes = [...byRepeat.keys()].sort((a, b) => a - b)
+      .map((r) => byRepeat.get(r)!)
+      .filter((pts) => pts.length === sizes && sizes > 1)
+      .map((pts) => olsSlope(pts.map((p) => p.x), pts.map((p) => p.y)));
+    out.push({
+      label: `${datasetLabel(d)}, slope of accuracy at ${end} queries over ${sizes} seed sizes ≈ 0`,
+      unit: "pp per 1k seed images",
+      kind: "equivalent",
+      margin: MARGINS.seedSlope,
+      diffs: slopes,
+    });
+  }
+  return out;
+}
+
+function stopsOf(data: ClaimData) {
+  const rule = data.options.stopRule ?? "batch-entropy";
+  return data.results.stops.filter((s) => isThesisStop(s, rule));
+}
+
+function censoredNote(data: ClaimData): string {
+  const censored = stopsOf(data).filter((s) => !s.stopped).length;
+  return censored > 0
+    ? `${censored} run(s) never met the rule; their numbers are the run's end`
+    : "";
+}
+
+function stopComparisons(data: ClaimData): { order: ComparisonInput[]; near: ComparisonInput[] } {
+  const stops = stopsOf(data);
+  const order: ComparisonInput[] = [];
+  const near: ComparisonInput[] = [];
+  for (const d of [...new Set(stops.map((s) => s.dataset))].sort()) {
+    const mine = stops.filter((s) => s.dataset === d);
+    const alphas = [...new Set(mine.map((s) => s.alpha))].sort((a, b) => a - b);
+    const by = (alpha: number, f: (s: (typeof mine)[number]) => number): ByRepeat =>
+      new Map(mine.filter((s) => s.alpha === alpha).map((s) => [s.repeat, f(s)]));
+    for (let i = 1; i < alphas.length; i++) {
+      const lo = alphas[i - 1]!, hi = alphas[i]!;
+      const name = `${datasetLabel(d)}, α=${lo} − α=${hi}`;
+      order.push(
+        greater(
+          `${name}: queries at stop`,
+          by(lo, (s) => s.queries),
+          by(hi, (s) => s.queries),
+          "queries",
+        ),
+      );
+      order.push(
+        greater(
+          `${name}: accuracy at stop`,
+          by(lo, (s) => 100 * s.test_accuracy),
+          by(hi, (s) => 100 * s.test_accuracy),
+        ),
+      );
+    }
+    const reference = targetOnSameTestSet(data.results.runs, d);
+    for (const a of alphas) {
+      near.push(close(
+        `${datasetLabel(d)}, accuracy at stop α=${a} − target ≈ 0`,
+        MARGINS.fullData,
+        by(a, (s) => 100 * s.test_accuracy),
+        reference,
+      ));
+    }
+  }
+  return { order, near };
+}
+
+/** Per repeat, the target's accuracy (pp) on the test images of that repeat's entropy run. */
+function targetOnSameTestSet(runs: readonly RunResult[], dataset: string): ByRepeat {
+  const out: ByRepeat = new Map();
+  for (const r of runs) {
+    if (r.experiment !== "select" || r.dataset !== dataset || r.series !== "entropy") continue;
+    if (r.target_test_accuracy !== undefined) out.set(r.repeat, 100 * r.target_test_accuracy);
+  }
+  return out;
 }
 
 /** Query counts present in every given run, seed round (round 0) excluded. */
@@ -439,150 +473,122 @@ export function commonQueries(runs: readonly RunResult[]): number[] {
   return [...common!].sort((a, b) => a - b);
 }
 
-function selectionBeatsSeeding(
-  results: Results,
-  datasets: readonly string[],
-  t: Thresholds,
-): ClaimResult {
-  const comps: Comparison[] = [];
+/** Reads everything the claims compare out of the results. */
+export function claimData(results: Results, options: ClaimOptions = {}): ClaimData {
+  const datasets = [...new Set(results.runs.map((r) => r.dataset))].sort();
+  const seeding = new Map<string, BySeries>();
+  const scores = new Map<string, BySeries>();
+  const budgets = new Map<string, readonly number[]>();
   for (const d of datasets) {
-    const seeds = results.runs.filter((r) =>
-      r.experiment === "seeding" && r.dataset === d && r.series === "random"
-    );
-    if (seeds.length === 0) continue;
-    const size = Math.max(...seeds.map((r) => r.seed_size));
-    const base: ByRepeat = new Map();
-    for (const r of seeds) {
-      if (r.seed_size !== size) continue;
-      const row = r.trace.find((x) => x.round === 0) ?? r.trace[0];
-      if (row) base.set(r.repeat, 100 * row.test_accuracy);
-    }
-    const strategies = [
-      ...new Set(
-        results.runs.filter((r) =>
-          r.experiment === "select" && r.dataset === d && r.series !== "random" &&
-          !r.series.includes(":")
-        ).map((r) => r.series),
-      ),
-    ].sort();
-    for (const s of strategies) {
-      const at: ByRepeat = new Map();
-      for (const r of results.runs) {
-        if (r.experiment !== "select" || r.dataset !== d || r.series !== s) continue;
-        const row = rowAt(r.trace, size);
-        if (row && row.round > 0) at.set(r.repeat, 100 * row.test_accuracy);
-      }
-      comps.push({
-        label: `${datasetLabel(d)}, ${seriesLabel(s)} at ${size} queries − random seed of ${size}`,
-        unit: "pp",
-        ...judgeGreater(pairedDiffs(at, base), t),
-      });
-    }
-  }
-  return combine(
-    "selection_beats_seeding",
-    "At the same number of queries, every selection strategy beats a seed alone (Figs. 2–5)",
-    comps,
-  );
-}
-
-function seedSizeClaim(
-  results: Results,
-  datasets: readonly string[],
-  t: Thresholds,
-): ClaimResult {
-  const comps: Comparison[] = [];
-  for (const d of datasets) {
-    const runs = results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === d);
-    if (runs.length === 0) continue;
-    const end = Math.min(...runs.map((r) => Math.max(...r.trace.map((x) => x.queries))));
-    const byRepeat = new Map<number, number[]>();
-    for (const r of runs) {
-      const row = rowAt(r.trace, end);
+    const lists = new Map<string, Map<number, number[]>>();
+    for (const run of results.runs) {
+      if (run.experiment !== "seeding" || run.dataset !== d) continue;
+      const row = run.trace.find((r) => r.round === 0) ?? run.trace[0];
       if (!row) continue;
-      const list = byRepeat.get(r.repeat) ?? [];
-      list.push(100 * row.test_accuracy);
-      byRepeat.set(r.repeat, list);
+      const m = lists.get(run.series) ?? new Map<number, number[]>();
+      m.set(run.repeat, [...(m.get(run.repeat) ?? []), 100 * row.test_accuracy]);
+      lists.set(run.series, m);
     }
-    const sizes = new Set(runs.map((r) => r.seed_size)).size;
-    const ranges = [...byRepeat.keys()].sort((a, b) => a - b).filter((r) =>
-      byRepeat.get(r)!.length === sizes && sizes > 1
-    ).map((r) => {
-      const s = summarize(byRepeat.get(r)!);
-      return s.max - s.min;
-    });
-    comps.push({
-      label: `${datasetLabel(d)}, max − min over ${sizes} seed sizes at ${end} queries ≈ 0`,
-      unit: "pp",
-      ...judgeClose(ranges, t),
-    });
+    if (lists.size > 0) {
+      seeding.set(
+        d,
+        new Map([...lists].map(([s, m]) => [s, new Map([...m].map(([r, v]) => [r, mean(v)]))])),
+      );
+    }
+    const runs = results.runs.filter((r) => r.experiment === "select" && r.dataset === d);
+    const b = options.budgets ?? commonQueries(runs);
+    const by: BySeries = new Map();
+    for (const run of runs) {
+      const vals = b.map((q) => rowAt(run.trace, q)?.test_accuracy).filter((v) =>
+        v !== undefined
+      ) as number[];
+      if (vals.length === 0) continue;
+      const m = by.get(run.series) ?? new Map();
+      m.set(run.repeat, 100 * mean(vals));
+      by.set(run.series, m);
+    }
+    if (by.size > 0) {
+      scores.set(d, by);
+      budgets.set(d, b);
+    }
   }
-  return combine(
-    "seed_size_hardly_matters",
-    "Seed size (1k–5k) hardly affects the final accuracy: within 1 point (Fig. 6)",
-    comps,
-  );
+  return { results, options, datasets, seeding, scores, budgets };
 }
 
-function stoppingClaims(
-  results: Results,
-  rule: string,
-  t: { accuracy: Thresholds; queries: Thresholds },
-): ClaimResult[] {
-  const datasets = [...new Set(results.stops.map((s) => s.dataset))].sort();
-  const order: Comparison[] = [];
-  const near: Comparison[] = [];
-  let censored = 0;
-  for (const d of datasets) {
-    const stops = results.stops.filter((s) => s.dataset === d && isThesisStop(s, rule));
-    censored += stops.filter((s) => !s.stopped).length;
-    const alphas = [...new Set(stops.map((s) => s.alpha))].sort((a, b) => a - b);
-    const by = (alpha: number, f: (s: (typeof stops)[number]) => number): ByRepeat =>
-      new Map(stops.filter((s) => s.alpha === alpha).map((s) => [s.repeat, f(s)]));
-    if (alphas.length >= 2) {
-      const lo = alphas[0]!, hi = alphas[alphas.length - 1]!;
-      order.push({
-        label: `${datasetLabel(d)}, queries at stop α=${lo} − α=${hi}`,
-        unit: "queries",
-        ...judgeGreater(pairedDiffs(by(lo, (s) => s.queries), by(hi, (s) => s.queries)), t.queries),
-      });
-      order.push({
-        label: `${datasetLabel(d)}, accuracy at stop α=${lo} − α=${hi}`,
-        unit: "pp",
-        ...judgeGreater(
-          pairedDiffs(by(lo, (s) => 100 * s.test_accuracy), by(hi, (s) => 100 * s.test_accuracy)),
-          t.accuracy,
-        ),
-      });
-    }
-    const target = results.targets.find((x) => x.dataset === d);
-    if (target) {
-      for (const a of alphas) {
-        const diffs = [...by(a, (s) => 100 * (s.test_accuracy - target.test_accuracy))]
-          .sort(([x], [y]) => x - y).map(([, v]) => v);
-        near.push({
-          label: `${datasetLabel(d)}, accuracy at stop α=${a} − target ≈ 0`,
-          unit: "pp",
-          ...judgeClose(diffs, { ...t.accuracy, closeWithin: 2 }),
-        });
-      }
-    }
-  }
-  const note = censored > 0
-    ? `${censored} run(s) never met the rule; their numbers are the run's end`
-    : "";
-  return [
-    combine(
-      "higher_alpha_stops_earlier_lower_accuracy",
-      "A higher alpha stops earlier (fewer queries) at a lower accuracy (Fig. 7)",
-      order,
-      note,
-    ),
-    combine(
-      "stop_accuracy_near_full_data",
-      "At every alpha the accuracy at the stop is close to (within 2 points of) a model trained on the whole dataset (Discussion)",
-      near,
-      note,
-    ),
-  ];
+function mean(xs: readonly number[]): number {
+  return summarize(xs).mean;
+}
+
+const round4 = (x: number | null) => (x === null ? null : Math.round(x * 1e4) / 1e4);
+const round6 = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
+const roundPair = (p: [number, number] | null): [number, number] | null =>
+  p === null ? null : [round4(p[0])!, round4(p[1])!];
+
+/** Rounds a judged comparison's numbers for claims.json (stable bytes, readable). */
+function rounded(c: ComparisonResult): ComparisonResult {
+  return {
+    ...c,
+    effect: round4(c.effect),
+    sd: round4(c.sd),
+    interval: roundPair(c.interval),
+    p: round6(c.p),
+    p_adjusted: round6(c.p_adjusted),
+    tost: c.tost === null ? null : {
+      ...c.tost,
+      p_lower: round6(c.tost.p_lower),
+      p_upper: round6(c.tost.p_upper),
+      interval: roundPair(c.tost.interval),
+      p_outside_adjusted: round6(c.tost.p_outside_adjusted),
+    },
+  };
+}
+
+function fmt(x: number, unit: string): string {
+  const v = unit === "queries" ? x.toFixed(0) : x.toFixed(2);
+  return `${x > 0 ? "+" : ""}${v} ${unit}`;
+}
+
+/** One comparison in one line: label, effect, n, interval, verdict and reason. */
+export function describeComparison(c: ComparisonResult): string {
+  if (c.effect === null) return `${c.label}: no data`;
+  const iv = c.kind === "equivalent" ? c.tost?.interval : c.interval;
+  const lvl = c.kind === "equivalent" ? "90%" : "95%";
+  const digits = c.unit === "queries" ? 0 : 2;
+  const interval = iv ? `, ${lvl} [${iv[0].toFixed(digits)}, ${iv[1].toFixed(digits)}]` : "";
+  return `${c.label}: ${fmt(c.effect, c.unit)} (n=${c.n}${interval}) ${c.verdict}: ${c.reason}`;
+}
+
+/** Judges one claim of the table. */
+export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimResult {
+  const comparisons = judgeComparisons(spec.comparisons(data)).map(rounded);
+  const j = judgeClaim(comparisons);
+  const deciding = j.deciding === null ? undefined : comparisons[j.deciding];
+  const note = spec.note?.(data) ?? "";
+  const lines = comparisons.map(describeComparison).join("; ") || "no data";
+  return {
+    id: spec.id,
+    claim: spec.claim,
+    verdict: j.verdict,
+    reason: j.reason,
+    test: spec.test,
+    n: deciding?.n ?? 0,
+    effect: deciding?.effect ?? null,
+    spread: deciding?.sd ?? null,
+    unit: deciding?.unit ?? "pp",
+    interval: deciding?.interval ?? null,
+    p_adjusted: deciding?.p_adjusted ?? null,
+    tost: deciding?.tost ?? null,
+    comparisons,
+    note,
+    evidence: note ? `${lines}. ${note}` : lines,
+  };
+}
+
+/**
+ * The claims table: every claim the thesis makes in its Results and Discussion that our
+ * experiments can test, with a verdict from the data.
+ */
+export function evaluateClaims(results: Results, options: ClaimOptions = {}): ClaimResult[] {
+  const data = claimData(results, options);
+  return CLAIMS.map((spec) => evaluateClaim(spec, data));
 }

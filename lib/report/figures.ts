@@ -7,6 +7,7 @@
  */
 
 import { distinct, isThesisStop, learningCurve, seedingCurve, stopCurve } from "./aggregate.ts";
+import { STOPPING_RULE_TEXT, type StoppingRuleName } from "../active/stopping.ts";
 import { renderSvg } from "./render.ts";
 import type { Results } from "./results.ts";
 import { datasetLabel } from "./results.ts";
@@ -139,13 +140,19 @@ export async function buildFigures(
     const stops = results.stops.filter((s) => s.dataset === dataset && isThesisStop(s, rule));
     const pts7 = stopCurve(stops, { dataset, rule });
     const title7 = `Fig. 7 (${name}): effect of alpha on the stopping criterion`;
+    const censored = pts7.reduce((n, p) => n + p.censored, 0);
     await add({
       id: `fig7-${dataset}`,
       number: 7,
       dataset,
       title: title7,
-      caption: `Where |H(i-1) - H(i)| <= alpha (${rule}) stopped the entropy runs: ` +
-        "small points are repeats, diamonds the mean with min–max whiskers.",
+      caption:
+        `Queries and accuracy at the stop, per alpha, of the entropy runs (rule ${rule}: ${
+          ruleText(rule)
+        }). Small points are repeats, diamonds the mean with min–max whiskers` +
+        (censored > 0
+          ? `; ${censored} run(s) never met the rule and are drawn at the run's end (crosses).`
+          : "."),
       spec: stopSpec(stops, pts7, { title: title7 }),
     }, pts7.length > 0);
   }
@@ -158,4 +165,8 @@ function clusterRank(series: string): number {
   if (series === "random") return -1;
   const m = /^cluster-(\d+)/.exec(series);
   return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
+}
+
+function ruleText(rule: string): string {
+  return STOPPING_RULE_TEXT[rule as StoppingRuleName] ?? "a rule of lib/active/stopping.ts";
 }

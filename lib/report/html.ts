@@ -8,30 +8,14 @@
 
 import { distinct, learningCurve, seedingCurve, stopCurve, type Summary } from "./aggregate.ts";
 import type { ClaimResult } from "./claims.ts";
-import { commonQueries, DEFAULT_THRESHOLDS } from "./claims.ts";
+import { commonQueries, describeComparison, MARGINS, VERDICT_RULES } from "./claims.ts";
+import { ALPHA } from "./stats/mod.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
 import { escapeHtml } from "../util/html.ts";
-import type { Results, TargetResult } from "./results.ts";
+import type { Results } from "./results.ts";
+import { targetsSection, thousands } from "./targets.ts";
 import { datasetLabel, seriesLabel, STRATEGIES } from "./results.ts";
-
-/** The thesis's full-data accuracies, and why ours differ. */
-export const THESIS_TARGETS: Readonly<Record<string, { accuracy: number; reason: string }>> = {
-  mnist: {
-    accuracy: 0.9819,
-    reason: "The thesis's model is evaluated on 2,000 test images only (its defense.py uses test " +
-      "indices 6000–7999) and its code loads a 3-conv victim (net3conv_mnist.pth) although the " +
-      "text says two-layer CNN. Ours is the LeNet-style CNN of DESIGN §3; trained on the full " +
-      "set it reaches about 99%.",
-  },
-  "fashion-mnist": {
-    accuracy: 0.6252,
-    reason: "The thesis's 62.52% comes from a bug: its active-learning pool was hard-coded to " +
-      "MNIST (torchvision.datasets.MNIST), so its Fashion-MNIST runs sent MNIST images to the " +
-      "Fashion-MNIST victim; and its victim was evaluated on 2,000 test images only. A " +
-      "LeNet-style CNN trained on all of Fashion-MNIST reaches about 90–91%.",
-  },
-};
 
 /** What {@linkcode renderReport} draws. */
 export interface ReportInput {
@@ -129,70 +113,58 @@ ${scaleNote(input.results)}
 · <a href="#tables">Tables</a> · <a href="#rules">Verdict rules</a></nav></header>`;
 }
 
-function targetsSection(results: Results): string {
-  const rows = [...results.targets].sort((a, b) => (a.dataset < b.dataset ? -1 : 1)).map((t) => {
-    const thesis = THESIS_TARGETS[t.dataset];
-    const gap = thesis ? (100 * (t.test_accuracy - thesis.accuracy)).toFixed(2) : "–";
-    return `<tr><td>${escapeHtml(datasetLabel(t.dataset))}</td><td>${pct(t.test_accuracy)}%</td>
-<td>${t.test_size ?? "–"}</td><td>${thesis ? pct(thesis.accuracy) + "%" : "–"}</td>
-<td>${thesis && Number(gap) > 0 ? "+" : ""}${gap}</td>
-<td class="reason">${thesis ? escapeHtml(thesis.reason) : ""} ${escapeHtml(ourSetup(t))}</td></tr>`;
-  });
-  return `<section id="targets"><h2>Targets</h2>
-<p>Test accuracy of each target (victim) trained on the full training set, beside the thesis's
-full-data accuracy.</p>
-<table><thead><tr><th>Dataset</th><th>Ours</th><th>Test images</th><th>Thesis</th>
-<th>Gap (pp)</th><th>Why they differ</th></tr></thead>
-<tbody>${rows.join("\n") || '<tr><td colspan="6" class="na">no targets</td></tr>'}</tbody>
-</table></section>`;
+function num(x: number | null, digits: number): string {
+  return x === null ? "–" : `${x > 0 ? "+" : ""}${x.toFixed(digits)}`;
 }
 
-/** 60000 → "60,000", independent of the host's locale. */
-function thousands(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-}
-
-/** How our target was trained and measured, from its metrics. */
-function ourSetup(t: TargetResult): string {
-  const train = t.train_size === undefined
-    ? ""
-    : ` trained on ${thousands(t.train_size)} training images` +
-      (t.train_size < 60000 ? " (a reduced profile: the full set has 60,000)" : "");
-  const test = t.test_size === undefined
-    ? ""
-    : ` measured on ${thousands(t.test_size)} test images`;
-  return train || test ? `Ours:${train}${train && test ? "," : ""}${test}.` : "";
+function pText(p: number | null): string {
+  return p === null ? "–" : p < 0.001 ? p.toExponential(1) : p.toFixed(3);
 }
 
 function claimsSection(claims: readonly ClaimResult[]): string {
   const rows = claims.map((c) => {
     const cls = c.verdict.replace(/ /g, "-");
     const digits = c.unit === "queries" ? 0 : 2;
-    const effect = c.effect === null
-      ? "–"
-      : `${c.effect > 0 ? "+" : ""}${c.effect.toFixed(digits)} ${c.unit}`;
-    const spread = c.spread === null ? "–" : `${c.spread.toFixed(digits)} ${c.unit}`;
-    return `<tr id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.claim)}</td>
-<td><span class="v ${cls}">${c.verdict}</span></td><td class="num">${effect}</td>
-<td class="num">${spread}</td><td class="ev">${evidenceHtml(c.evidence)}</td></tr>`;
+    const effect = c.effect === null ? "–" : `${num(c.effect, digits)} ${c.unit}`;
+    const iv = c.tost?.interval ?? c.interval;
+    const level = c.tost ? "90%" : "95%";
+    const interval = iv
+      ? `${level} [${iv[0].toFixed(digits)}, ${iv[1].toFixed(digits)}]` +
+        (c.tost ? ` vs ±${c.tost.margin}` : "")
+      : "–";
+    const p = c.tost
+      ? `TOST ${pText(c.p_adjusted)}; outside ${pText(c.tost.p_outside_adjusted)}`
+      : pText(c.p_adjusted);
+    return `<tr id="claim-${escapeHtml(c.id)}"><td>${escapeHtml(c.claim)}<div class="test">${
+      escapeHtml(c.test)
+    }</div></td>
+<td><span class="v ${cls}">${c.verdict}</span><div class="why">${escapeHtml(c.reason)}</div></td>
+<td class="num">${c.n}</td><td class="num">${effect}</td><td class="num">${
+      escapeHtml(interval)
+    }</td>
+<td class="num">${escapeHtml(p)}</td><td class="ev">${evidenceHtml(c)}</td></tr>`;
   });
   return `<section id="claims"><h2>Claims</h2>
 <p>Every finding the thesis states in its Results and Discussion that these experiments test,
-with our verdict (rules <a href="#rules">below</a>). Effect: of the deciding comparison;
-spread: its standard deviation over repeats. Also in <code>claims.json</code>.</p>
-<table class="claims"><thead><tr><th>Claim</th><th>Verdict</th><th>Effect</th><th>Spread</th>
-<th>Evidence</th></tr></thead><tbody>
+with our verdict by the rules <a href="#rules">below</a>. The numbers are those of the deciding
+comparison: n repeats, the mean paired difference, its interval (95% Student-t, or for ≈ the 90%
+interval TOST reads against the margin) and its Holm-adjusted p-value within the claim. Every
+comparison is listed under Evidence and in <code>claims.json</code>.</p>
+<table class="claims"><thead><tr><th>Claim</th><th>Verdict</th><th>n</th><th>Effect</th>
+<th>Interval</th><th>Adjusted p</th><th>Evidence</th></tr></thead><tbody>
 ${rows.join("\n")}
 </tbody></table></section>`;
 }
 
-/** Evidence as a list: the first comparison visible, the rest folded (no script needed). */
-function evidenceHtml(evidence: string): string {
-  const items = evidence.split(/; |\. (?=[A-Z])/).map((e) => `<li>${escapeHtml(e)}</li>`);
-  if (items.length <= 2) return `<ul>${items.join("")}</ul>`;
+/** The comparisons as a list, folded when long (no script needed), and the claim's note. */
+function evidenceHtml(c: ClaimResult): string {
+  const items = c.comparisons.map((x) => `<li>${escapeHtml(describeComparison(x))}</li>`);
+  const noteHtml = c.note ? `<p class="note">${escapeHtml(c.note)}</p>` : "";
+  if (items.length === 0) return `<span class="na">no data</span>${noteHtml}`;
+  if (items.length <= 2) return `<ul>${items.join("")}</ul>${noteHtml}`;
   return `<details><summary>${items.length} comparisons</summary><ul>${
     items.join("")
-  }</ul></details>`;
+  }</ul></details>${noteHtml}`;
 }
 
 function figuresSection(figures: readonly Figure[]): string {
@@ -319,26 +291,31 @@ function tablesSection(input: ReportInput): string {
 }
 
 function rulesSection(): string {
-  const a = DEFAULT_THRESHOLDS.accuracy;
-  const q = DEFAULT_THRESHOLDS.queries;
+  const rows = VERDICT_RULES.map((r) =>
+    `<tr><td>${escapeHtml(r.case)}</td><td><span class="v ${r.verdict.replace(/ /g, "-")}">${
+      escapeHtml(r.verdict)
+    }</span></td><td>${escapeHtml(r.when)}</td></tr>`
+  );
   return `<section id="rules"><h2>Verdict rules</h2>
 <p>Each claim is a set of comparisons between configurations, paired by repeat (repeats with the
-same index share their random seed). For the per-repeat differences d (mean m, standard deviation
-s, n repeats, se = s/√n):</p>
+same index share their random seed): for each, the per-repeat differences d = A − B (n repeats,
+df = n − 1). The tests (<code>lib/report/stats/</code>, checked against published tables and
+textbook examples) are the paired t-test, Holm–Bonferroni over the claim's comparisons
+(family-wise α = ${ALPHA}), and TOST for "similar / close / hardly affects" with the margin the
+claim states: ±${MARGINS.accuracy} pp ("within 1 point", "close behind", "similar"),
+±${MARGINS.fullData} pp (accuracy at the stop against the target on the same test images), and
+±${MARGINS.seedSlope} pp per 1,000 seed images for the seed-size slope (1 pp over the thesis's
+1k–5k). Intervals are drawn per comparison, not adjusted for multiplicity: 95% Student-t for
+differences, 90% for TOST; the verdicts use the Holm-adjusted p-values.</p>
+<table class="rules"><thead><tr><th>Case</th><th>Verdict</th><th>When</th></tr></thead><tbody>
+${rows.join("\n")}
+</tbody></table>
 <ul>
-<li><strong>A beats B</strong>: with n ≥ 2, <em>holds</em> when m − 2·se &gt; 0 and
-m ≥ ${a.minEffect} pp; <em>does not hold</em> when m + 2·se &lt; ${a.minEffect} pp; otherwise
-<em>inconclusive</em>. With one repeat there is no spread: <em>holds</em> when
-d ≥ ${a.largeEffect} pp, <em>does not hold</em> when d ≤ −${a.largeEffect} pp, otherwise
-<em>inconclusive</em>. For queries the thresholds are ${q.minEffect} and ${q.largeEffect} queries.</li>
-<li><strong>A is close to B</strong> (within δ = ${a.closeWithin} pp, or 2 pp where stated): with
-n ≥ 2, <em>holds</em> when |m| + 2·se ≤ δ, <em>does not hold</em> when |m| − 2·se &gt; δ; with one
-repeat only a gap of at least max(δ, ${a.largeEffect} pp) decides (<em>does not hold</em>).</li>
-<li>A claim <em>holds</em> when all its comparisons hold, <em>does not hold</em> when any does not,
-and is otherwise <em>inconclusive</em>; a missing series makes it inconclusive. The effect shown is
-that of the deciding (weakest) comparison.</li>
 <li>Strategies are compared on accuracy averaged over the query budgets (area under the learning
-curve at those points); seeding on accuracy after seeding averaged over seed sizes.</li>
+curve at those points); seeding on accuracy after seeding averaged over seed sizes; seed size by
+the least-squares slope of final accuracy on seed size within each repeat.</li>
+<li>Stopping (Fig. 7) uses <code>report.stop_rule</code>, by default the thesis's rule in its own
+units: |H(i−1) − H(i)| ≤ α on the mean log10 entropy of the selected batch.</li>
 </ul></section>`;
 }
 
@@ -351,6 +328,8 @@ table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.88rem}
 th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#f5f5f5}td.num{text-align:right;white-space:nowrap}
 td.reason,td.ev{font-size:.8rem;color:#444;max-width:520px}
+.kind{font-weight:600;color:#555}
+.test,.why,.note{font-size:.75rem;color:#666;margin-top:.2rem}
 .na{color:#999}.sp{color:#777;font-size:.8em;white-space:nowrap}
 #tables{overflow-x:auto}
 .v{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.8rem;white-space:nowrap}

@@ -16,13 +16,22 @@
  *   read at the end of its run (the trace named by `source` when it is among the deps), as the
  *   thesis's runs simply ended there; `stopped` stays false.
  * - a **target**: `metrics.json` with `test_accuracy` and `dataset` and no `trace.json` beside it.
+ * - a **pool_bug run** (stage `pool_bug`): `pool_bug.json`, `{pool, target_dataset, pool_size,
+ *   test_size, test_accuracy, target_test_accuracy, agreement, epochs, batch, lr, labels}`.
  *
  * @module
  */
 
 import { join } from "node:path";
 import type { TraceRow } from "../active/trace.ts";
-import type { Experiment, Results, RunResult, StopResult, TargetResult } from "./results.ts";
+import type {
+  Experiment,
+  PoolBugResult,
+  Results,
+  RunResult,
+  StopResult,
+  TargetResult,
+} from "./results.ts";
 import { canonicalStrategy } from "./results.ts";
 import { compareStrings } from "./aggregate.ts";
 
@@ -94,13 +103,33 @@ function runFrom(meta: Json, trace: TraceRow[], folder: string, file: string): R
       : seeding)
     : canonicalStrategy(str(meta.strategy ?? "random", "strategy", file));
   const seedSize = meta.seed_size ?? trace[0]?.queries;
-  return {
+  const run: RunResult = {
     experiment,
     dataset: str(meta.dataset, "dataset", file),
     series,
     seed_size: num(seedSize, "seed_size", file),
     repeat: num(meta.repeat ?? 0, "repeat", file),
     trace,
+  };
+  if (meta.target_test_accuracy !== undefined) {
+    run.target_test_accuracy = num(meta.target_test_accuracy, "target_test_accuracy", file);
+  }
+  return run;
+}
+
+function poolBugFrom(doc: Json, file: string): PoolBugResult {
+  return {
+    pool: str(doc.pool, "pool", file),
+    target_dataset: str(doc.target_dataset, "target_dataset", file),
+    pool_size: num(doc.pool_size, "pool_size", file),
+    test_size: num(doc.test_size, "test_size", file),
+    test_accuracy: num(doc.test_accuracy, "test_accuracy", file),
+    target_test_accuracy: num(doc.target_test_accuracy, "target_test_accuracy", file),
+    agreement: num(doc.agreement, "agreement", file),
+    epochs: num(doc.epochs, "epochs", file),
+    batch: num(doc.batch, "batch", file),
+    lr: num(doc.lr, "lr", file),
+    labels: str(doc.labels, "labels", file),
   };
 }
 
@@ -150,6 +179,7 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
     row: Json;
   }[] = [];
   const targets: TargetResult[] = [];
+  const poolBug: PoolBugResult[] = [];
   const traceBySource = new Map<string, RunResult>();
   for (const folder of [...folders].sort(compareStrings)) {
     const tracePath = join(folder, "trace.json");
@@ -180,6 +210,9 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
       if (typeof train === "number") t.train_size = train;
       targets.push(t);
     }
+    const bugPath = join(folder, "pool_bug.json");
+    const bug = await readJson(bugPath) as Json | undefined;
+    if (bug !== undefined) poolBug.push(poolBugFrom(bug, bugPath));
     const seedPath = join(folder, "seeding.json");
     const seeding = await readJson(seedPath) as Json | undefined;
     if (seeding !== undefined) runs.push(...seedingRuns(seeding, seedPath));
@@ -250,5 +283,10 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
     compareStrings(a.series, b.series) || a.seed_size - b.seed_size || a.repeat - b.repeat
   );
   targets.sort((a, b) => compareStrings(a.dataset, b.dataset));
-  return { targets, runs, stops };
+  poolBug.sort((a, b) =>
+    compareStrings(a.target_dataset, b.target_dataset) || compareStrings(a.pool, b.pool)
+  );
+  return poolBug.length > 0
+    ? { targets, runs, stops, pool_bug: poolBug }
+    : { targets, runs, stops };
 }

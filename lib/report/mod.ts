@@ -13,5 +13,6 @@ export * from "./render.ts";
 export * from "./figures.ts";
 export * from "./claims.ts";
 export * from "./html.ts";
+export * from "./targets.ts";
 export * from "./load.ts";
 export * from "./stage_params.ts";

@@ -28,6 +28,11 @@ export interface RunResult {
   repeat: number;
   /** The run's per-round trace, round 0 first. */
   trace: TraceRow[];
+  /**
+   * The target's accuracy on the same test images the run's substitute was scored on (its
+   * `summary.json`), when known: what "close to a model trained on the whole dataset" compares.
+   */
+  target_test_accuracy?: number;
 }
 
 /** Where a stopping rule stopped one entropy run. */
@@ -58,11 +63,36 @@ export interface TargetResult {
   train_size?: number;
 }
 
+/**
+ * One run of the `pool_bug` experiment: a substitute trained on a whole pool answered by a
+ * target, scored on the target dataset's test set.
+ */
+export interface PoolBugResult {
+  /** The pool's dataset (`mnist` reproduces the thesis code's hard-coded pool). */
+  pool: string;
+  /** The target's dataset. */
+  target_dataset: string;
+  pool_size: number;
+  test_size: number;
+  /** The substitute's accuracy on the target dataset's test images. */
+  test_accuracy: number;
+  /** The target's accuracy on the same test images. */
+  target_test_accuracy: number;
+  agreement: number;
+  /** Recipe. */
+  epochs: number;
+  batch: number;
+  lr: number;
+  labels: string;
+}
+
 /** Everything the figures, tables and claims read. */
 export interface Results {
   targets: TargetResult[];
   runs: RunResult[];
   stops: StopResult[];
+  /** The `pool_bug` experiment's runs, when its outs are among the deps. */
+  pool_bug?: PoolBugResult[];
 }
 
 /** The thesis's strategy ids, in the order its figures list them. */

@@ -134,6 +134,7 @@ export function stopSpec(
         alpha: alphaLabel(s.alpha),
         panel: METRIC_TITLES[m],
         queries: s.queries,
+        stop: s.stopped ? "stopped" : "never stopped (run's end)",
         value: r6(m === "accuracy" ? s.test_accuracy : s.agreement),
       });
     }
@@ -179,7 +180,18 @@ export function stopSpec(
     {
       transform: [{ filter: "datum.kind === 'repeat'" }],
       mark: { type: "point", opacity: 0.6, size: 30 },
-      encoding: { x, y, color },
+      encoding: {
+        x,
+        y,
+        color,
+        shape: {
+          field: "stop",
+          type: "nominal",
+          title: null,
+          scale: { domain: ["stopped", "never stopped (run's end)"], range: ["circle", "cross"] },
+          legend: { orient: "bottom" },
+        },
+      },
     },
     {
       transform: [isMean],

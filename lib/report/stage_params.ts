@@ -4,6 +4,7 @@
  * @module
  */
 
+import { STOPPING_RULES } from "../active/stopping.ts";
 import type { ParamIssue, ParamValue } from "../pipeline/stage_context.ts";
 
 /** The params prefix of the plots and report stages. */
@@ -31,10 +32,10 @@ export function reportParamIssues(params: Readonly<Record<string, ParamValue>>):
     });
   }
   const rule = params[`${REPORT_PREFIX}.stop_rule`];
-  if (rule !== undefined && (typeof rule !== "string" || rule === "")) {
+  if (rule !== undefined && !(STOPPING_RULES as readonly unknown[]).includes(rule)) {
     issues.push({
       param: `${REPORT_PREFIX}.stop_rule`,
-      message: `expected a stopping rule name, got ${JSON.stringify(rule)}`,
+      message: `expected one of ${STOPPING_RULES.join(", ")}, got ${JSON.stringify(rule)}`,
     });
   }
   return issues;

@@ -180,3 +180,26 @@ Deno.test("stage validate() names the field at fault before anything runs", () =
   assert.deepEqual(seedingStage.validate({ "active.budget": 10 }, { seeding: "cluster-50" }), []);
   assert.deepEqual(fields(seedingStage.validate({}, { seeding: "cluster-0" })), ["seeding"]);
 });
+
+const SMALL = { pool_size: 600, seed_size: 50, batch: 50 };
+
+Deno.test("stage validate() knows the model names and the pool size", () => {
+  const fields = (issues: { param: string }[]) => issues.map((i) => i.param);
+  const model = selectStage.validate({ "active.model": "resnet" }, {});
+  assert.deepEqual(fields(model), ["active.model"]);
+  assert.match(model[0]!.message, /expected a model name \("lenet"\) or an object, got "resnet"/);
+  const pool = { "active.pool_size": 600, "active.seed_size": 50, "active.batch": 50 };
+  const batch = selectStage.validate({ ...pool, "active.batch": 1000 }, {});
+  assert.deepEqual(fields(batch), ["active.batch"]);
+  assert.match(batch[0]!.message, /at most the pool size \(active\.pool_size is 600\), got 1000/);
+  assert.deepEqual(fields(selectStage.validate(pool, { batch: 601 })), ["batch"]);
+  assert.deepEqual(fields(selectStage.validate({ ...pool, "active.seed_size": 700 }, {})), [
+    "active.seed_size",
+  ]);
+  assert.deepEqual(selectStage.validate({ ...pool, "active.batch": 600 }, {}), []);
+  assert.deepEqual(selectStage.validate({ "active.batch": 100000 }, {}), [], "pool 0: all");
+  assert.deepEqual(
+    fields(seedingStage.validate({ active: { ...SMALL }, "seeding.sizes": [50, 700] }, {})),
+    ["seeding.sizes"],
+  );
+});

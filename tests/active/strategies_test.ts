@@ -213,6 +213,25 @@ Deno.test("select('entropy+clustering:thesis-code') reproduces the code's rank-f
   ]);
 });
 
+Deno.test("select('entropy+clustering:thesis-code') breaks distance-0 ties by the lower pool index", () => {
+  // Issue 11's minimal case, 10 classes. Entropy order: 3 ([.1]×10), 2 ([.5, .5, 0…]), 0, 1.
+  // Queried {0, 1}: ranks 0 and 1 (images 3 and 2) get distance 0 by the code's rank check;
+  // images 0 and 1 are queried. Among the zeros the lower pool index, image 2, comes first
+  // (entropy rank would pick 3).
+  const row = (values: number[]) => [...values, ...new Array(10 - values.length).fill(0)];
+  const probs = probsFromRows([
+    row([0.875, 0.125]),
+    row([1]),
+    row([0.5, 0.5]),
+    new Array(10).fill(0.1),
+  ]);
+  const input = { probs, queried: new Set([0, 1]), answers: oneHot([0, 1], 10) };
+  for (const name of ["entropy+clustering:thesis-code", "entropy+clustering+uniform:thesis-code"]) {
+    assert.deepEqual(select(name as StrategyName, input, { k: 1, seed: 1 }), [2], name);
+    assert.deepEqual(select(name as StrategyName, input, { k: 2, seed: 1 }), [2, 3], name);
+  }
+});
+
 Deno.test("select('k-center') greedily takes the farthest image from the centres", () => {
   // Centres: the substitute's rows 0 and 3. Squared min distances: 7 → 0.96875 first; then 5
   // (0.59375); then 2 (0.375, unchanged by the new centres).

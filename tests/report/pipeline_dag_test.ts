@@ -27,9 +27,17 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
     "select",
     "seedsize",
     "stopping",
+    "pool_bug",
     "plots",
     "report",
   ]);
+  equal(
+    count(paper, "pool_bug"),
+    2,
+    "MNIST pool (the thesis code's bug) and the Fashion-MNIST pool",
+  );
+  const bug = paper.instances.find((i) => i.name === "pool_bug@mnist")!;
+  equal(bug.params["pool_bug.train_size"], 0, "paper: the whole 60,000-image pool");
   // The thesis's grid: 2 datasets; Fig. 2: 4 seedings × 5 repeats; Figs. 3–5: 9 strategies ×
   // 5 repeats; Fig. 6: 5 seed sizes × 5 repeats; Fig. 7 on each entropy run.
   equal(count(paper, "seeding"), 2 * 4 * 5);
@@ -57,7 +65,8 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   equal(count(quick, "select"), 2 * 9);
   equal(count(quick, "seeding"), 2 * 4);
   const smoke = await graph("smoke");
-  ok(smoke.instances.length <= 12, `smoke stays tiny (${smoke.instances.length} instances)`);
+  ok(smoke.instances.length <= 16, `smoke stays tiny (${smoke.instances.length} instances)`);
+  equal(count(smoke, "pool_bug"), 2, "the pool_bug experiment runs in smoke too");
   const byDefault = await analyzePipeline(FILE, {});
   equal(byDefault.ok && byDefault.graph.profile, "quick", "quick is the default profile");
 });

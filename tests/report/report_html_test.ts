@@ -32,7 +32,8 @@ Deno.test("renderReport() is self-contained: no scripts, no external URLs, one f
     equal(html.split(`<figure id="${f.id}"`).length - 1, 1, `figure ${f.id} appears once`);
   }
   ok(html.includes("98.19%") && html.includes("62.52%"), "thesis target numbers shown");
-  ok(html.includes("active-learning pool was hard-coded"), "reason for the Fashion-MNIST gap");
+  ok(html.includes("hard-coded to torchvision.datasets.MNIST"), "reason for the Fashion-MNIST gap");
+  ok(html.includes("hypothesis, tested"), "explanations marked as fact or hypothesis");
   // Ids are unique across the inlined SVGs.
   const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
   equal(new Set(ids).size, ids.length, "ids are unique");
