@@ -203,3 +203,28 @@ Deno.test("the runner's environment via /proc and code from outside the workspac
     cleanup(dir);
   }
 });
+
+Deno.test("env: in pipeline.yaml lets exactly the named variables through", async () => {
+  const dir = copyFixture("closed");
+  Deno.env.set("QUARRY_TEST_SECRET", "hunter2");
+  Deno.env.set("QUARRY_TEST_ALLOWED", "declared");
+  try {
+    const yaml = join(dir, "pipeline.yaml");
+    Deno.writeTextFileSync(
+      yaml,
+      Deno.readTextFileSync(yaml).replace(
+        "    outs: [out/env.json]\n",
+        "    outs: [out/env.json]\n    env: [QUARRY_TEST_ALLOWED]\n",
+      ),
+    );
+    const r = await cli(["repro", "--pipeline", yaml, "envspy"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const env = JSON.parse(Deno.readTextFileSync(join(dir, "out/env.json")));
+    assert.equal(env.QUARRY_TEST_ALLOWED, "declared");
+    assert.equal(env.QUARRY_TEST_SECRET, undefined);
+  } finally {
+    Deno.env.delete("QUARRY_TEST_SECRET");
+    Deno.env.delete("QUARRY_TEST_ALLOWED");
+    cleanup(dir);
+  }
+});

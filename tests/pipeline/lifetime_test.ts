@@ -187,3 +187,16 @@ Deno.test("reapOrphans kills only children of a dead runner, and never a reused 
     cleanup(dir);
   }
 });
+
+Deno.test("timeout: in pipeline.yaml kills and fails the instance, and wins over --timeout", async () => {
+  const dir = copyFixture("lifetime");
+  try {
+    const yaml = join(dir, "pipeline.yaml");
+    Deno.writeTextFileSync(yaml, Deno.readTextFileSync(yaml) + "    timeout: 1s\n");
+    const r = await cli(["repro", "--pipeline", yaml, "--timeout", "600"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /error: Timed out after 1 s: the instance was killed/);
+  } finally {
+    cleanup(dir);
+  }
+});
