@@ -8,8 +8,9 @@
  * `lib/ml/params.ts` (model, epochs, batch, lr, lr_decay, seed, validation_split, patience,
  * train_size, test_size).
  *
- * The metrics hold `test_accuracy`, `per_class_accuracy`, `epochs` and, under `timing`, the
- * wall-clock seconds (the only part that differs between two runs of the same key).
+ * The metrics hold `test_accuracy`, `per_class_accuracy` and `epochs`: results only, the same
+ * bytes on any machine. The training time and throughput go to the log and, through
+ * `ctx.measure`, to the runner's timing record (never to an out: every downstream hashes it).
  *
  * @module
  */
@@ -112,18 +113,17 @@ export async function run(ctx: StageContext): Promise<void> {
       stopped_early: history.stoppedEarly,
       test_accuracy: round6(accuracy(predicted, labels)),
       test_samples: nTest,
-      timing: {
-        samples_per_second: Math.round(samples / Math.max(seconds, 1e-9)),
-        train_seconds: Math.round(seconds * 10) / 10,
-      },
       train_accuracy: last === undefined ? null : round6(last.accuracy),
       train_samples: nTrain,
     };
     await writeFileAtomic(weightsPath, model.saveWeights());
     await writeFileAtomic(metricsPath, canonicalJson(metrics, 2) + "\n");
+    const samplesPerSecond = Math.round(samples / Math.max(seconds, 1e-9));
+    ctx.measure?.("train_seconds", Math.round(seconds * 10) / 10);
+    ctx.measure?.("samples_per_second", samplesPerSecond);
     console.error(
       `${ctx.name}: test accuracy ${metrics.test_accuracy} after ${metrics.epochs} epochs ` +
-        `(${metrics.timing.train_seconds} s, ${backend})`,
+        `(${seconds.toFixed(1)} s, ${samplesPerSecond} samples/s, ${backend})`,
     );
   } finally {
     model.dispose();

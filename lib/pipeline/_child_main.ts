@@ -49,6 +49,12 @@ async function main(): Promise<void> {
       last = now;
       send(`progress ${Number(done)} ${Number(total)}`);
     },
+    measure(name: string, value: number): void {
+      // Measurements of the run itself go to the runner's timing record, never to an out.
+      if (typeof name === "string" && Number.isFinite(value)) {
+        send(`measure ${JSON.stringify([name, Number(value)])}`);
+      }
+    },
   };
   try {
     const mod = await import(input.module);

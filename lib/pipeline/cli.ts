@@ -13,6 +13,7 @@ import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
 import { reproduce, type ReproEvent } from "./execute.ts";
 import { readRecordedCosts } from "./costs.ts";
+import { LockFileError, readLockFile } from "./lock_file.ts";
 import { parseSetArg } from "./params.ts";
 import { parseShard, selectInstances } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
@@ -26,6 +27,9 @@ import {
   type ScaleOut,
 } from "./scale_cli.ts";
 import { computeStatus } from "./status.ts";
+import { killAllChildren } from "./children.ts";
+import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
+import { CommaPathError } from "./sandbox_args.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
 
@@ -60,7 +64,7 @@ export function processIo(signal?: AbortSignal): CliIo {
 const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
-        [--max-instances N]
+        [--timeout SECONDS] [--max-instances N]
         [--remote s3://bucket/prefix] [--shard-wait SECONDS] [--executor local|slurm]
         [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"] [--group-seconds S]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
@@ -86,6 +90,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         check: { type: "boolean" },
         shard: { type: "string" },
         wait: { type: "boolean" },
+        timeout: { type: "string" },
         mermaid: { type: "boolean" },
         "max-instances": { type: "string" },
         ...SCALE_FLAGS,
@@ -109,6 +114,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   let set: { key: string; value: ParamValue }[];
   let jobs: number | undefined;
+  let timeout: number | undefined;
   let shard;
   let maxInstances: number | undefined;
   try {
@@ -128,6 +134,14 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       }
     }
     if (v.shard !== undefined) shard = parseShard(v.shard);
+    if (v.timeout !== undefined) {
+      timeout = Number(v.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) {
+        throw new RangeError(
+          `Invalid --timeout "${v.timeout}": expected a positive number of seconds`,
+        );
+      }
+    }
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;
@@ -157,6 +171,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     saveWorkspaceState(ws);
     io.stdout(v.mermaid ? renderDagMermaid(graph) : renderDagText(graph));
     return 0;
+  }
+  try {
+    readLockFile(ws.lockPath);
+  } catch (e) {
+    if (!(e instanceof LockFileError)) throw e;
+    io.stderr(`${e.message}\n`);
+    return 2;
   }
 
   let selection;
@@ -224,6 +245,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
+    if (ran.length) out(`${etaLine(readTimings(timingPath(ws.stateDir)), ran)}\n`);
     if (v.json) {
       const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
       io.stdout(`${JSON.stringify(obj)}\n`);
@@ -232,6 +254,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
 
   // repro
+  if (ws.root.includes(",")) {
+    io.stderr(`${new CommaPathError("workspace path", ws.root).message}\n`);
+    return 2;
+  }
   let executor: ExecutorChoice;
   try {
     executor = openExecutor(v, file, ws, (l) => io.stderr(`${l}\n`));
@@ -253,6 +279,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     }
     throw e;
   }
+  heldLocks.add(held);
+  if (held.previous) {
+    io.stderr(
+      `Took over the lock of process ${held.previous.pid} (${held.previous.command}), which is ` +
+        `gone; its children, if any, are stopped first\n`,
+    );
+  }
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
     const reporter = new ConsoleReporter({
@@ -265,6 +298,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       ...(partial ? { selected: selection.selected } : {}),
       force,
       ...(jobs ?? executor.jobs ? { jobs: jobs ?? executor.jobs } : {}),
+      ...(timeout !== undefined ? { timeout } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
@@ -310,13 +344,38 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     return result.failed.length || result.mismatched.length ? 1 : 0;
   } finally {
     held.release();
+    heldLocks.delete(held);
   }
 }
+
+/** The `--dry` estimate: recorded stage seconds of what would run (`.quarry/timing.json`). */
+function etaLine(timings: Timings, names: readonly string[]): string {
+  let total = 0;
+  let known = 0;
+  for (const n of names) {
+    const s = estimateSeconds(timings, n);
+    if (s !== undefined) {
+      total += s;
+      known++;
+    }
+  }
+  const unknown = names.length - known;
+  return `estimate: ~${total.toFixed(1)} s of stage time for ${known} of ${names.length} ` +
+    `instance(s) that ran here before${unknown ? ` (${unknown} never did)` : ""}`;
+}
+
+/** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */
+const heldLocks = new Set<{ release(): void }>();
 
 if (import.meta.main) {
   const controller = new AbortController();
   const onSignal = () => {
-    if (controller.signal.aborted) Deno.exit(130);
+    if (controller.signal.aborted) {
+      // A second Ctrl-C: no more grace. Kill the children's groups, release the lock, exit.
+      killAllChildren();
+      for (const h of heldLocks) h.release();
+      Deno.exit(130);
+    }
     controller.abort();
   };
   Deno.addSignalListener("SIGINT", onSignal);

@@ -8,7 +8,7 @@
 
 import { parseArgs } from "node:util";
 import { diffLocks, type FigurePair, formatDiffHtml, formatDiffText } from "./diff.ts";
-import { type LockFile, parseLockFile } from "./lock_file.ts";
+import { type LockFile, LockFileError, parseLockFile } from "./lock_file.ts";
 
 /** The name of the working tree as a side of the diff. */
 export const WORKSPACE = "workspace";
@@ -113,7 +113,15 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const diff = diffLocks(await lockAt(revA), await lockAt(revB), {
+  let locks: [LockFile, LockFile];
+  try {
+    locks = [await lockAt(revA), await lockAt(revB)];
+  } catch (e) {
+    if (!(e instanceof LockFileError)) throw e;
+    console.error(e.message);
+    return 2;
+  }
+  const diff = diffLocks(locks[0], locks[1], {
     labels: [revA, revB],
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
     all: values.all,

@@ -7,14 +7,17 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import type { OutRecord, RunEntry } from "./cache.ts";
+import { manifestPathProblem, type OutRecord, type RunEntry } from "./cache.ts";
+import { sha256File } from "./file_stream.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
-import { type Digest, listFiles, manifestDigest, sha256 } from "./hash.ts";
+import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
 import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
+import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
+import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
@@ -23,6 +26,7 @@ export type Outcome = "ran" | "restored" | "up-to-date" | "failed" | "skipped";
 /** Events the executor emits for reporters. */
 export type ReproEvent =
   | { readonly type: "start"; readonly name: string }
+  | { readonly type: "warning"; readonly name: string; readonly message: string }
   | {
     readonly type: "progress";
     readonly name: string;
@@ -53,6 +57,8 @@ export interface ReproOptions {
   readonly check?: boolean;
   /** Aborting stops children and starts nothing new. */
   readonly signal?: AbortSignal;
+  /** Default per-instance time limit in seconds (a stage's own `timeout:` wins). */
+  readonly timeout?: number;
   /** Receives events. */
   readonly onEvent?: (event: ReproEvent) => void;
   /**
@@ -148,8 +154,16 @@ export async function reproduce(
   const mismatched = new Set<string>();
   const done = new Map<string, Promise<Outcome>>();
   const timings = new Map<string, { start: number; end: number }>();
+  const samples = new Map<string, TimingSample>();
 
+  // Children of a runner that died (SIGKILL, power loss) may still run: stop them and discard
+  // their temp folders before anything else. Then a temp folder unique to this run.
+  const childrenPath = join(ws.stateDir, CHILDREN_FILE);
+  await reapOrphans(childrenPath);
   removePath(ws.tmpDir);
+  const runDir = join(ws.tmpDir, `${Deno.pid}-${Date.now().toString(36)}`);
+  const registry = new ChildRegistry(childrenPath);
+  const untrack = trackRegistry(registry);
 
   const finish = (
     name: string,
@@ -216,18 +230,16 @@ export async function reproduce(
       }
       const waited = await options.beforeRestore?.(inst.name, key);
       if (waited) return finish(inst.name, "failed", t0, waited);
-      const cached = ws.cache.getRun(key);
-      if (cached && sameOutSet(cached, inst)) {
-        const restoreDir = join(ws.tmpDir, `${safeName(inst.name)}.restore`);
-        removePath(restoreDir);
-        const problem = ws.cache.materialize(cached, restoreDir);
-        if (!problem) {
-          placeOuts(ws, inst, restoreDir, cached);
-          removePath(restoreDir);
-          entries[inst.name] = entryFor(cached);
-          return finish(inst.name, "restored", t0);
-        }
-        removePath(restoreDir);
+      const restored = tryRestore(
+        ws,
+        inst,
+        key,
+        runDir,
+        (message) => emit({ type: "warning", name: inst.name, message }),
+      );
+      if (restored) {
+        entries[inst.name] = entryFor(restored);
+        return finish(inst.name, "restored", t0);
       }
     }
     await sem.acquire();
@@ -235,7 +247,7 @@ export async function reproduce(
       if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
       emit({ type: "start", name: inst.name });
       const t1 = performance.now();
-      const dir = join(ws.tmpDir, safeName(inst.name));
+      const dir = join(runDir, safeName(inst.name));
       removePath(dir);
       Deno.mkdirSync(dir, { recursive: true });
       const ctxOuts: string[] = [];
@@ -251,6 +263,9 @@ export async function reproduce(
         module: resolve(ws.root, inst.run),
         writeDir: dir,
         net: inst.net,
+        ...(inst.env ? { env: inst.env } : {}),
+        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
+        registry,
         ctx: {
           name: inst.name,
           vars: inst.vars,
@@ -261,9 +276,14 @@ export async function reproduce(
         ...(options.signal ? { signal: options.signal } : {}),
         onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }),
       });
-      timings.set(inst.name, { start, end: Date.now() });
+      const end = Date.now();
+      timings.set(inst.name, { start, end });
+      const seconds = (end - start) / 1000;
       try {
-        writeFileAtomic(join(ws.stateDir, "logs", `${safeName(inst.name)}.log`), result.log);
+        writeFileAtomic(
+          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
+          result.log + timingLine(seconds, result.measures),
+        );
       } catch {
         // a log is a convenience
       }
@@ -286,13 +306,19 @@ export async function reproduce(
         if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
       }
       // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-      if (!mismatched.has(inst.name)) {
-        ws.cache.store(key, collected, dir);
-        await options.afterStore?.(inst.name, key);
+      try {
+        if (!mismatched.has(inst.name)) {
+          ws.cache.store(key, collected, dir);
+          await options.afterStore?.(inst.name, key);
+        }
+      } catch (e) {
+        removePath(dir);
+        return finish(inst.name, "failed", t1, (e as Error).message, result.log);
       }
       placeOuts(ws, inst, dir, collected);
       removePath(dir);
       entries[inst.name] = entryFor(collected);
+      samples.set(inst.name, { key, seconds, measures: result.measures });
       return finish(inst.name, "ran", t1, undefined, result.log);
     } finally {
       sem.release();
@@ -315,7 +341,14 @@ export async function reproduce(
     };
     writeLockFile(ws.lockPath, next);
   }
+  untrack();
   saveWorkspaceState(ws);
+  try {
+    // Wall-clock figures live here, apart from keys, outs and the lock.
+    recordTimings(timingPath(ws.stateDir), samples);
+  } catch {
+    // the timing record is a hint for estimates
+  }
   removePath(ws.tmpDir);
 
   const by = (o: Outcome[]) =>
@@ -332,6 +365,17 @@ export async function reproduce(
     interrupted: options.signal?.aborted ?? false,
     timings,
   };
+}
+
+/** The instance's time limit: its stage's `timeout:`, else the run's default. */
+function timeoutOf(inst: Instance, options: ReproOptions): number | undefined {
+  return inst.timeout ?? options.timeout;
+}
+
+/** The log's last line: the run's duration and what the stage measured (never in an out). */
+function timingLine(seconds: number, measures: Readonly<Record<string, number>>): string {
+  const extra = Object.entries(measures).map(([k, v]) => ` ${k}=${v}`).join("");
+  return `quarry: ran in ${seconds.toFixed(1)} s${extra}\n`;
 }
 
 function refreshed(
@@ -351,6 +395,43 @@ function refreshed(
     packages: code.packages,
     outs: prev.outs,
   };
+}
+
+/**
+ * Restores an instance's outs from the cache when a trustworthy, complete entry exists; a refused
+ * or unrestorable entry is reported, dropped, and the instance reruns.
+ */
+function tryRestore(
+  ws: Workspace,
+  inst: Instance,
+  key: Digest,
+  runDir: string,
+  warn: (message: string) => void,
+): RunEntry | undefined {
+  const found = ws.cache.lookup(key);
+  if (!found) return undefined;
+  const refuse = (why: string) => {
+    warn(`refused cache entry "${ws.cache.runPath(key)}": ${why}; dropped, rerunning`);
+    ws.cache.dropRun(key);
+    return undefined;
+  };
+  if ("problem" in found) return refuse(found.problem);
+  const cached = found.entry;
+  if (!sameOutSet(cached, inst)) return refuse("its outs are not the instance's declared outs");
+  const restoreDir = join(runDir, `${safeName(inst.name)}.restore`);
+  removePath(restoreDir);
+  let problem: string | undefined;
+  try {
+    problem = ws.cache.materialize(cached, restoreDir);
+    if (!problem) placeOuts(ws, inst, restoreDir, cached);
+  } catch (e) {
+    // Not the entry's fault (e.g. the workspace's disk is full): keep it, run instead.
+    warn(`could not restore from the cache: ${(e as Error).message}; rerunning`);
+    return undefined;
+  } finally {
+    removePath(restoreDir);
+  }
+  return problem ? refuse(problem) : cached;
 }
 
 function sameOutSet(run: RunEntry, inst: Instance): boolean {
@@ -384,13 +465,16 @@ function collectOuts(dir: string, inst: Instance): RunEntry | string {
         return `Declared out "${o}" is a folder (it ends in "/"), but the stage wrote a file`;
       }
       const files: Record<string, Digest> = {};
-      for (const rel of listFiles(abs)) files[rel] = sha256(Deno.readFileSync(join(abs, rel)));
+      const listed = listPlainFiles(abs);
+      if (typeof listed === "string") return `Out "${o}": ${listed}`;
+      for (const rel of listed) files[rel] = sha256File(join(abs, rel));
       outs[o] = { hash: manifestDigest(files), files };
     } else {
       if (info.isDirectory) {
         return `Declared out "${o}" is a file, but the stage wrote a folder (declare it as "${o}/")`;
       }
-      outs[o] = { hash: sha256(Deno.readFileSync(abs)) };
+      if (Deno.lstatSync(abs).isSymlink) return `Out "${o}" is a symlink: outs must be plain files`;
+      outs[o] = { hash: sha256File(abs) };
     }
   }
   for (const m of inst.metrics) {
@@ -401,6 +485,30 @@ function collectOuts(dir: string, inst: Instance): RunEntry | string {
     }
   }
   return { outs, metrics };
+}
+
+/**
+ * The files under an out folder, or why it cannot be cached: a symlink, or a name that could not
+ * be restored safely (see {@linkcode manifestPathProblem}).
+ */
+function listPlainFiles(root: string): string[] | string {
+  const out: string[] = [];
+  const walk = (abs: string, rel: string): string | undefined => {
+    for (const e of Deno.readDirSync(abs)) {
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      const why = manifestPathProblem(childRel);
+      if (why) return `the stage wrote a file named ${JSON.stringify(childRel)}, which has ${why}`;
+      if (e.isSymlink) return `"${childRel}" is a symlink: outs must hold plain files and folders`;
+      if (e.isDirectory) {
+        const bad = walk(join(abs, e.name), childRel);
+        if (bad) return bad;
+      } else if (e.isFile) out.push(childRel);
+      else return `"${childRel}" is not a plain file`;
+    }
+    return undefined;
+  };
+  const bad = walk(root, "");
+  return bad ?? out.sort();
 }
 
 /** Moves the outs from `dir` into the workspace (replacing old copies) and records their hashes. */

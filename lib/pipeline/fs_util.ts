@@ -17,9 +17,19 @@ export function tempSibling(path: string): string {
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   Deno.mkdirSync(dirname(path), { recursive: true });
   const tmp = tempSibling(path);
-  if (typeof data === "string") Deno.writeTextFileSync(tmp, data);
-  else Deno.writeFileSync(tmp, data);
-  Deno.renameSync(tmp, path);
+  try {
+    if (typeof data === "string") Deno.writeTextFileSync(tmp, data);
+    else Deno.writeFileSync(tmp, data);
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    // A full disk must not leave a partial temporary file behind.
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // never created
+    }
+    throw e;
+  }
 }
 
 /** Removes a file or folder; a missing path is fine. */

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { sha256File } from "./file_stream.ts";
 import { writeFileAtomic } from "./fs_util.ts";
 
 /** A SHA-256 digest in lowercase hex. */
@@ -120,7 +121,7 @@ export class HashCache {
     ) {
       return known.hash;
     }
-    const hash = sha256(Deno.readFileSync(abs));
+    const hash = sha256File(abs);
     this.#entries.set(abs, { ...stat, hash });
     this.#dirty = true;
     return hash;

@@ -75,8 +75,8 @@ export function emptyLock(): LockFile {
 }
 
 /**
- * Reads a lock file; a missing file gives an empty lock. Throws `SyntaxError` naming the file
- * when it is not a valid lock.
+ * Reads a lock file; a missing file gives an empty lock. Throws {@linkcode LockFileError} naming
+ * the file, what is wrong (empty, truncated, conflict markers, version) and what to do.
  *
  * @example Usage
  * ```ts ignore
@@ -96,24 +96,45 @@ export function readLockFile(path: string): LockFile {
   return parseLockFile(text, path);
 }
 
+/** Thrown for a lock file that cannot be read as a lock (the CLI exits 2 on it). */
+export class LockFileError extends SyntaxError {
+  /** The file (or `REV:path`) at fault. */
+  readonly source: string;
+  /** Builds the error: what is wrong with `source`, and what to do. */
+  constructor(source: string, problem: string) {
+    super(
+      `Invalid lock file "${source}": ${problem}. Restore it from git, or delete it: the next ` +
+        `repro rebuilds it (from the cache where it can)`,
+    );
+    this.name = "LockFileError";
+    this.source = source;
+  }
+}
+
 /** Parses lock text (e.g. from `git show REV:pipeline.lock`); `source` names it in errors. */
 export function parseLockFile(text: string, source = "pipeline.lock"): LockFile {
+  if (text.trim() === "") throw new LockFileError(source, "the file is empty");
+  if (/^(<{7}|={7}|>{7})( |$)/m.test(text)) {
+    throw new LockFileError(
+      source,
+      "it holds git merge conflict markers (resolve the conflict, e.g. take one side with " +
+        "git checkout --ours or --theirs, then repro)",
+    );
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new SyntaxError(`Invalid lock file "${source}": ${(e as Error).message}`);
+    throw new LockFileError(source, `not valid JSON, truncated? (${(e as Error).message})`);
   }
   const obj = raw as Partial<LockFile> | null;
   if (
     !obj || typeof obj !== "object" || typeof obj.profiles !== "object" || obj.profiles === null
   ) {
-    throw new SyntaxError(`Invalid lock file "${source}": expected an object with "profiles"`);
+    throw new LockFileError(source, `expected an object with "profiles"`);
   }
   if (obj.version !== LOCK_VERSION) {
-    throw new SyntaxError(
-      `Invalid lock file "${source}": expected version ${LOCK_VERSION}, got ${obj.version}`,
-    );
+    throw new LockFileError(source, `expected version ${LOCK_VERSION}, got ${obj.version}`);
   }
   return obj as LockFile;
 }

@@ -34,5 +34,6 @@ export * from "./reporter.ts";
 export * from "./sandbox.ts";
 export * from "./stage_context.ts";
 export * from "./status.ts";
+export * from "./timing.ts";
 export * from "./validate_child.ts";
 export * from "./workspace.ts";

@@ -1,11 +1,11 @@
 /**
  * The workspace process lock: one `repro` at a time per workspace. The lock file holds the
- * holder's PID and command; a lock whose process is gone is taken over.
+ * holder's PID and command, and the holder keeps an OS lock (`flock`) on it; the kernel drops that
+ * lock when the holder dies, so a lock whose process is gone is taken over atomically.
  *
  * @module
  */
 import { dirname } from "node:path";
-import { exists } from "./fs_util.ts";
 
 /** Who holds a workspace lock. */
 export interface LockHolder {
@@ -31,62 +31,72 @@ export class WorkspaceBusyError extends Error {
 
 /** A held lock; release it when done. */
 export interface HeldLock {
+  /** The holder recorded in the file when we took it over from a process that is gone. */
+  readonly previous?: LockHolder;
   release(): void;
 }
 
-function alive(pid: number): boolean {
-  if (pid === Deno.pid) return true;
-  if (Deno.build.os === "linux") return exists(`/proc/${pid}`);
+function readHolder(path: string): LockHolder | undefined {
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
+    const h = JSON.parse(Deno.readTextFileSync(path)) as LockHolder;
+    return typeof h?.pid === "number" ? h : undefined;
   } catch {
-    return false;
+    return undefined; // being written, or garbage
   }
 }
 
+function sameFile(a: Deno.FileInfo, b: Deno.FileInfo): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
+}
+
+/**
+ * One attempt. The file is held by an OS lock (`flock`), which the kernel drops when its holder
+ * dies, so a stale lock is simply free: taking it over is the same atomic step as taking a free
+ * one, and two racers can never both hold it. The holder removes the file while still holding
+ * the lock; a racer that locked a file already removed sees another inode at the path and retries.
+ */
 function tryAcquire(path: string, command: string): HeldLock | LockHolder {
   Deno.mkdirSync(dirname(path), { recursive: true });
   const me: LockHolder = { pid: Deno.pid, command, started: new Date().toISOString() };
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const file = Deno.openSync(path, { read: true, write: true, create: true });
+    let locked: boolean;
     try {
-      const f = Deno.openSync(path, { write: true, createNew: true });
-      f.writeSync(new TextEncoder().encode(JSON.stringify(me)));
-      f.close();
-      return {
-        release() {
-          try {
-            const cur = JSON.parse(Deno.readTextFileSync(path)) as LockHolder;
-            if (cur.pid === Deno.pid) Deno.removeSync(path);
-          } catch {
-            // already gone
-          }
-        },
-      };
+      locked = file.tryLockSync(true);
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      file.close();
+      throw e;
     }
-    let holder: LockHolder | undefined;
+    if (!locked) {
+      file.close();
+      return readHolder(path) ?? { pid: -1, command: "(starting)", started: "" };
+    }
+    let current: Deno.FileInfo | undefined;
     try {
-      holder = JSON.parse(Deno.readTextFileSync(path)) as LockHolder;
+      current = Deno.statSync(path);
     } catch {
-      holder = undefined; // being written, or garbage
+      current = undefined; // released and removed between our open and our lock
     }
-    if (holder && alive(holder.pid)) return holder;
-    if (!holder) {
-      // Give a writer a moment; a garbage file older than a second is stale.
-      try {
-        const age = Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0);
-        if (age < 1000) return { pid: -1, command: "(starting)", started: "" };
-      } catch {
-        continue;
-      }
+    if (!current || !sameFile(current, file.statSync())) {
+      file.close();
+      continue;
     }
-    try {
-      Deno.removeSync(path);
-    } catch {
-      // someone else removed it
-    }
+    const previous = readHolder(path);
+    file.truncateSync(0);
+    file.seekSync(0, Deno.SeekMode.Start);
+    const bytes = new TextEncoder().encode(JSON.stringify(me));
+    for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+    return {
+      ...(previous ? { previous } : {}),
+      release() {
+        try {
+          if (sameFile(Deno.statSync(path), file.statSync())) Deno.removeSync(path);
+        } catch {
+          // already gone
+        }
+        file.close(); // drops the OS lock
+      },
+    };
   }
   return { pid: -1, command: "(unknown)", started: "" };
 }

@@ -42,6 +42,10 @@ export class ConsoleReporter {
     if (ev.type === "start") {
       this.#running.set(ev.name, { done: 0, total: 0 });
       this.#drawBar(true);
+    } else if (ev.type === "warning") {
+      this.#clearBar();
+      this.#opts.writeLine(`warning  ${ev.name}: ${ev.message}`);
+      this.#drawBar(true);
     } else if (ev.type === "progress") {
       this.#running.set(ev.name, { done: ev.done, total: ev.total });
       this.#drawBar(false);

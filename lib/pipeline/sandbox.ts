@@ -1,15 +1,29 @@
 /**
- * Runs one stage instance in its own `deno run` process that may read anything, but write only
- * its temporary out folder and reach only the hosts the stage declares.
+ * Runs one stage instance in its own `deno run` process, in its own process group, with a
+ * cleared environment, no module fetching, reads scoped to what a stage needs, writes only to
+ * its temporary out folder and network only to the hosts the stage declares (flags:
+ * `sandbox_args.ts`). Aborting or a timeout sends SIGTERM to the group, then SIGKILL after a
+ * grace period.
  *
  * @module
  */
-import { relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  type ChildRecord,
+  type ChildRegistry,
+  graceMs,
+  processStart,
+  setsidPath,
+  signalChild,
+} from "./children.ts";
+import { childArgs, childEnv, findProjectConfig, readScope } from "./sandbox_args.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { toFileUrl } from "./url.ts";
 
 const CHILD_MAIN = fileURLToPath(new URL("./_child_main.ts", import.meta.url));
+/** The runner's own checkout (children may read its code). */
+const RUNNER_ROOT = dirname(dirname(dirname(CHILD_MAIN)));
 const PREFIX = "\x1equarry:";
 const LOG_LIMIT = 64 * 1024;
 
@@ -32,10 +46,16 @@ export interface SandboxOptions {
   readonly writeDir: string;
   /** Hosts the child may reach (empty: no network). */
   readonly net: readonly string[];
+  /** Environment variable names the child may see beside the fixed allow-list. */
+  readonly env?: readonly string[];
+  /** Kill and fail the child after this many seconds (none: no limit). */
+  readonly timeout?: number;
   /** The context passed to `run`. */
   readonly ctx: ChildContext;
   /** Aborting kills the child. */
   readonly signal?: AbortSignal;
+  /** Where the child is recorded while it lives (for orphan reaping). */
+  readonly registry?: ChildRegistry;
   /** Called on each progress report. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -48,34 +68,121 @@ export interface SandboxResult {
   readonly error?: string;
   /** What the stage printed (tail, at most 64 KiB). */
   readonly log: string;
+  /** What the stage measured about its run (`ctx.measure`), for the timing record. */
+  readonly measures: Readonly<Record<string, number>>;
 }
 
-/** The `deno run` arguments that sandbox a stage (exported for docs and tests). */
-export function sandboxArgs(writeDir: string, net: readonly string[]): string[] {
-  return [
-    "run",
-    "--no-prompt",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    `--allow-write=${writeDir}`,
-    ...(net.length ? [`--allow-net=${net.join(",")}`] : []),
-    CHILD_MAIN,
-  ];
+/**
+ * The `deno run` arguments that sandbox a stage in a workspace (exported for docs and tests). The
+ * project configuration is the one governing the run module (as Deno would find it from there),
+ * and its folder (with its `node_modules`) is readable.
+ */
+export function sandboxArgs(
+  workspace: string,
+  module: string,
+  writeDir: string,
+  net: readonly string[],
+  params: Readonly<Record<string, ParamValue>> = {},
+): string[] {
+  const project = findProjectConfig(dirname(module));
+  const read = readScope({
+    workspace,
+    runnerRoot: RUNNER_ROOT,
+    env: Deno.env.toObject(),
+    dataDirParam: params["data.dir"],
+  });
+  if (project) read.push(dirname(project.config));
+  return childArgs({ main: CHILD_MAIN, writeDir, net, read, ...(project ? { project } : {}) });
 }
 
 /** Runs one instance in a sandboxed child process. */
 export async function runSandboxed(options: SandboxOptions): Promise<SandboxResult> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: sandboxArgs(options.writeDir, options.net),
+  let args: string[];
+  try {
+    args = sandboxArgs(
+      options.workspace,
+      options.module,
+      options.writeDir,
+      options.net,
+      options.ctx.params,
+    );
+  } catch (e) {
+    return { ok: false, error: (e as Error).message, log: "", measures: {} };
+  }
+  const setsid = setsidPath();
+  const child = new Deno.Command(setsid ?? Deno.execPath(), {
+    args: setsid ? [Deno.execPath(), ...args] : args,
     cwd: options.workspace,
+    clearEnv: true,
+    env: childEnv(options.env ?? [], Deno.env.toObject()),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  const child = cmd.spawn();
+  }).spawn();
+  const record: ChildRecord = {
+    pid: child.pid,
+    start: processStart(child.pid) ?? "",
+    group: setsid !== undefined,
+    instance: options.ctx.name,
+    dir: options.writeDir,
+    runner: Deno.pid,
+  };
+  options.registry?.add(record);
+  const stopper = stopOnAbortOrTimeout(record, options);
+  try {
+    return await talk(child, options, stopper);
+  } finally {
+    stopper.dispose();
+    options.registry?.remove(child.pid);
+  }
+}
+
+interface Stopper {
+  /** Why the child was stopped (`interrupted`, or the timeout message). */
+  readonly reason: () => string | undefined;
+  readonly dispose: () => void;
+}
+
+/** SIGTERM to the group on abort or timeout, SIGKILL after the grace period. */
+function stopOnAbortOrTimeout(record: ChildRecord, options: SandboxOptions): Stopper {
+  let reason: string | undefined;
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const stop = (why: string) => {
+    if (reason !== undefined) return;
+    reason = why;
+    signalChild(record.pid, record.group, "SIGTERM");
+    killTimer = setTimeout(() => signalChild(record.pid, record.group, "SIGKILL"), graceMs());
+  };
+  const onAbort = () => stop("interrupted");
+  options.signal?.addEventListener("abort", onAbort);
+  if (options.signal?.aborted) onAbort();
+  const limit = options.timeout;
+  const timeTimer = limit !== undefined && limit > 0
+    ? setTimeout(
+      () =>
+        stop(
+          `Timed out after ${limit} s: the instance was killed (raise the stage's "timeout:" ` +
+            `in the pipeline file, or --timeout)`,
+        ),
+      limit * 1000,
+    )
+    : undefined;
+  return {
+    reason: () => reason,
+    dispose: () => {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (timeTimer !== undefined) clearTimeout(timeTimer);
+      if (killTimer !== undefined) clearTimeout(killTimer);
+    },
+  };
+}
+
+/** Sends the input, reads the protocol and the log, and turns the exit into a result. */
+async function talk(
+  child: Deno.ChildProcess,
+  options: SandboxOptions,
+  stopper: Stopper,
+): Promise<SandboxResult> {
   const input = JSON.stringify({ module: toFileUrl(options.module), ctx: options.ctx });
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(input)).catch(() => {});
@@ -87,6 +194,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     if (log.length > LOG_LIMIT * 2) log = log.slice(-LOG_LIMIT);
   };
   let reported: { name: string; message: string; stack: string } | undefined;
+  const measures: Record<string, number> = {};
   let done = false;
   const readStdout = (async () => {
     let buf = "";
@@ -101,8 +209,11 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
           if (msg.startsWith("progress ")) {
             const [d, t] = msg.slice(9).split(" ").map(Number);
             options.onProgress?.(d ?? 0, t ?? 0);
+          } else if (msg.startsWith("measure ")) {
+            const m = parseMeasure(msg.slice(8));
+            if (m) measures[m[0]] = m[1];
           } else if (msg.startsWith("error ")) {
-            reported = JSON.parse(msg.slice(6));
+            reported = parseReported(msg.slice(6));
           } else if (msg === "done") {
             done = true;
           }
@@ -117,14 +228,24 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
   const status = await child.status;
   await Promise.all([readStdout, readStderr]);
   log = log.slice(-LOG_LIMIT);
-  if (status.success && done) return { ok: true, log };
+  const stopped = stopper.reason();
+  if (status.success && done && stopped === undefined) return { ok: true, log, measures };
   // Ctrl-C in a terminal reaches the children too; they may die before our abort handler runs.
-  if (options.signal?.aborted || status.signal === "SIGINT") {
-    return { ok: false, error: "interrupted", log };
+  if (stopped === "interrupted" || options.signal?.aborted || status.signal === "SIGINT") {
+    return { ok: false, error: "interrupted", log, measures };
   }
+  if (stopped !== undefined) return { ok: false, error: stopped, log, measures };
   const raw = reported ? `${reported.name}: ${reported.message}` : lastErrorLine(log) ??
     `exited with code ${status.code}${status.signal ? ` (signal ${status.signal})` : ""}`;
-  return { ok: false, error: explain(raw + "\n" + log, options, raw), log };
+  return { ok: false, error: explain(raw + "\n" + log, options, raw), log, measures };
+}
+
+function parseReported(text: string): { name: string; message: string; stack: string } {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { name: "Error", message: text, stack: "" };
+  }
 }
 
 function lastErrorLine(log: string): string | undefined {
@@ -149,4 +270,14 @@ function explain(text: string, options: SandboxOptions, raw: string): string {
     return `Permission denied: ${other[1]} access to "${other[2]}" is not allowed in a stage`;
   }
   return raw;
+}
+
+function parseMeasure(text: string): [string, number] | undefined {
+  try {
+    const v = JSON.parse(text);
+    if (Array.isArray(v) && typeof v[0] === "string" && Number.isFinite(v[1])) return [v[0], v[1]];
+  } catch {
+    // a garbled line is dropped: measurements are hints
+  }
+  return undefined;
 }

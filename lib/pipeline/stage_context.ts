@@ -31,6 +31,13 @@ export interface StageContext {
   readonly outs: readonly string[];
   /** Reports progress of long work; drives the runner's live progress bar. */
   progress(done: number, total: number): void;
+  /**
+   * Reports a measurement of the run itself (e.g. `"samples_per_second"`): it goes to the
+   * runner's timing record (`.quarry/timing.json`) and the log, never to an out, a key or the
+   * lock. Wall-clock values must go here, not into an out. Optional so that hand-built contexts
+   * (tests) may leave it out; the runner always provides it.
+   */
+  measure?(name: string, value: number): void;
 }
 
 /** The signature of a stage module's `run` export. */

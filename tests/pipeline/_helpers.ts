@@ -76,3 +76,16 @@ export function exists(path: string): boolean {
     return false;
   }
 }
+
+/** `rel` under this run's temp folder (`.quarry/tmp/<run>/`), when it exists. */
+export function findTmp(dir: string, rel: string): string | undefined {
+  try {
+    for (const run of Deno.readDirSync(join(dir, ".quarry/tmp"))) {
+      const p = join(dir, ".quarry/tmp", run.name, rel);
+      if (exists(p)) return p;
+    }
+  } catch {
+    // no temp folder yet
+  }
+  return undefined;
+}

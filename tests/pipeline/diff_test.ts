@@ -131,6 +131,18 @@ Deno.test("diff CLI compares two commits and a commit with the workspace (text, 
     }).output();
     equal(bad.code, 2);
     ok(new TextDecoder().decode(bad.stderr).includes(`Invalid revision "nope"`));
+    // A git-conflicted workspace lock: exit 2 naming the file, no stack trace.
+    await Deno.writeTextFile(`${dir}/pipeline.lock`, `<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> b\n`);
+    const conflicted = await new Deno.Command("deno", {
+      args: ["run", "-A", CLI],
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(conflicted.code, 2);
+    const msg = new TextDecoder().decode(conflicted.stderr);
+    ok(msg.includes(`Invalid lock file "pipeline.lock": it holds git merge conflict markers`), msg);
+    ok(!/\n\s+at /.test(msg), "no stack trace");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { cleanup, cli, copyFixture } from "./_helpers.ts";
 import {
   emptyLock,
   type LockFile,
@@ -50,4 +51,38 @@ Deno.test("parseLockFile() names the source of a bad lock", () => {
     /Invalid lock file "HEAD:pipeline.lock"/,
   );
   assert.throws(() => parseLockFile('{"version": 9, "profiles": {}}'), /expected version 1, got 9/);
+});
+
+Deno.test("a truncated, empty or conflicted pipeline.lock: exit 2 naming the file, nothing ran", async () => {
+  const dir = copyFixture("basic");
+  try {
+    const yaml = join(dir, "pipeline.yaml");
+    const ok = await cli(["repro", "--pipeline", yaml]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const lockPath = join(dir, "pipeline.lock");
+    const good = Deno.readTextFileSync(lockPath);
+    const conflicted = `<<<<<<< HEAD\n${good}=======\n${good}>>>>>>> other\n`;
+    const cases: [string, string, RegExp][] = [
+      ["truncated", good.slice(0, good.length / 2), /not valid JSON, truncated\?/],
+      ["empty", "", /the file is empty/],
+      ["conflicted", conflicted, /git merge conflict markers/],
+    ];
+    for (const [what, text, why] of cases) {
+      Deno.writeTextFileSync(lockPath, text);
+      for (const cmd of ["repro", "status"]) {
+        const r = await cli([cmd, "--pipeline", yaml, "--force"].slice(0, cmd === "repro" ? 4 : 3));
+        assert.equal(r.code, 2, `${what} ${cmd}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          new RegExp(`Invalid lock file "${lockPath.replaceAll("/", "\\/")}"`),
+        );
+        assert.match(r.stderr, why);
+        assert.match(r.stderr, /Restore it from git, or delete it/);
+        assert.equal(r.stderr.trim().split("\n").length, 1, "one line, no stack trace");
+        assert.equal(Deno.readTextFileSync(lockPath), text, "the lock is left as it was");
+      }
+    }
+  } finally {
+    cleanup(dir);
+  }
 });

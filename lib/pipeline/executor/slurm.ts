@@ -255,7 +255,8 @@ export class SlurmExecutor {
     const spec = join(this.#o.jobDir, `${base}.spec.json`);
     const output = join(this.#o.jobDir, `${base}.slurm.out`);
     const jobs = items.map((it) => {
-      const { signal: _s, onProgress: _p, ...plain } = it.options;
+      // Functions and the runner's child registry stay here; the node's runner keeps its own.
+      const { signal: _s, onProgress: _p, registry: _r, ...plain } = it.options;
       return { options: plain, record: it.record };
     });
     // Wall-clock times only reach the result record (for `bench scale`), never a result.
@@ -296,7 +297,7 @@ export class SlurmExecutor {
       if (r.code === 0 && id) return id;
       const why = (r.stderr || r.stdout).trim();
       if (k >= attempts || !isRetryable(why)) {
-        return { ok: false, error: `sbatch failed (attempt ${k}): ${why}`, log: "" };
+        return { ok: false, error: `sbatch failed (attempt ${k}): ${why}`, log: "", measures: {} };
       }
       this.#o.log?.(`sbatch busy (attempt ${k} of ${attempts}), retrying: ${why}`);
       await sleep(1000 * 2 ** (k - 1));
@@ -342,6 +343,7 @@ export class SlurmExecutor {
             error: `Slurm job ${p.jobId} ended without a result record` +
               (tail ? `: ${tail.trim().split("\n").pop()}` : ` (no output in ${p.output})`),
             log: tail,
+            measures: {},
           });
         }
       }
@@ -363,7 +365,7 @@ function safeName(name: string): string {
 }
 
 function interrupted(): JobRecord {
-  return { ok: false, error: "interrupted", log: "" };
+  return { ok: false, error: "interrupted", log: "", measures: {} };
 }
 
 function readRecord(path: string): JobRecord | undefined {
