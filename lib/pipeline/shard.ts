@@ -4,8 +4,8 @@
  * - **aggregating**: an instance of a stage without a matrix whose deps fan in (two or more
  *   upstream instances, e.g. `plots`), and everything downstream of one (`report`). No shard runs
  *   them; a plain `repro` after all shards does, restoring everything else from the shared cache.
- * - **shared upstream**: an instance that two or more of the remaining instances depend on (e.g.
- *   `prepare@mnist`, `target@mnist`), with everything upstream of it. Shard 1 runs them; every
+ * - **shared upstream**: a hub that would keep too much work in one unit (e.g. `target@mnist`,
+ *   which every run of its dataset reads), with everything upstream of it. Shard 1 runs them; every
  *   other shard waits until their run records appear in the shared cache (see `shard_wait.ts`).
  * - **fan-out**: the rest, grouped into units (the connected pieces left once the other two kinds
  *   are removed, so `select@…-entropy-r0` travels with the `stopping@…-r0` that reads it). Units
@@ -45,8 +45,20 @@ export interface ShardPlan {
   readonly loads: readonly number[];
 }
 
-/** Classifies the selected instances (a subset of the graph, any order). */
-export function classifyInstances(graph: Graph, selected: Iterable<string>): ShardClasses {
+/**
+ * Classifies the selected instances (a subset of the graph, any order) for `count` shards.
+ *
+ * Shared upstream is found by cutting: while some unit holds more than half a shard's share of the
+ * fan-out instances, its hub (the instance with the most dependants inside it, ties to graph
+ * order) and the hub's upstream become shared. So `target@mnist`, which every run of its dataset
+ * reads, is cut, while `select@…-r0` stays in one unit with the `transfer` and `stopping`
+ * instances that read it.
+ */
+export function classifyInstances(
+  graph: Graph,
+  selected: Iterable<string>,
+  count = 1,
+): ShardClasses {
   const sel = new Set(selected);
   const order = graph.instances.filter((i) => sel.has(i.name));
   const ups = new Map(order.map((i) => [i.name, i.upstream.filter((u) => sel.has(u))]));
@@ -54,21 +66,36 @@ export function classifyInstances(graph: Graph, selected: Iterable<string>): Sha
     .map((i) => i.name);
   const agg = new Set([...roots, ...[...downstreamOf(graph, roots)].filter((n) => sel.has(n))]);
   const rest = order.filter((i) => !agg.has(i.name)).map((i) => i.name);
-  const children = new Map<string, number>();
-  for (const n of rest) {
-    for (const u of ups.get(n)!) if (!agg.has(u)) children.set(u, (children.get(u) ?? 0) + 1);
+  const limit = Math.max(1, Math.floor(rest.length / (2 * Math.max(1, count))));
+  const shared = new Set<string>();
+  const links = (n: string) => ups.get(n)!.filter((u) => !agg.has(u) && !shared.has(u));
+  for (;;) {
+    const units = components(rest.filter((n) => !shared.has(n)), links);
+    const big = units.find((u) => u.length > limit);
+    const cut = big && hubOf(big, links);
+    if (cut === undefined) {
+      return {
+        aggregating: order.map((i) => i.name).filter((n) => agg.has(n)),
+        shared: rest.filter((n) => shared.has(n)),
+        units,
+      };
+    }
+    for (const n of [cut, ...upstreamOf(graph, [cut])]) {
+      if (sel.has(n) && !agg.has(n)) shared.add(n);
+    }
   }
-  const fanRoots = rest.filter((n) => (children.get(n) ?? 0) > 1);
-  const shared = new Set([
-    ...fanRoots,
-    ...[...upstreamOf(graph, fanRoots)].filter((n) => sel.has(n)),
-  ]);
-  const fan = rest.filter((n) => !shared.has(n));
-  return {
-    aggregating: order.map((i) => i.name).filter((n) => agg.has(n)),
-    shared: rest.filter((n) => shared.has(n)),
-    units: components(fan, (n) => ups.get(n)!.filter((u) => !agg.has(u) && !shared.has(u))),
-  };
+}
+
+/** The instance of `unit` with the most dependants inside it (two at least), else undefined. */
+function hubOf(unit: readonly string[], links: (n: string) => string[]): string | undefined {
+  const dependants = new Map<string, number>();
+  for (const n of unit) for (const u of links(n)) dependants.set(u, (dependants.get(u) ?? 0) + 1);
+  let best: string | undefined;
+  for (const n of unit) {
+    const d = dependants.get(n) ?? 0;
+    if (d >= 2 && d > (best === undefined ? 0 : dependants.get(best)!)) best = n;
+  }
+  return best;
 }
 
 /** Connected components of `names` (graph order) under the `links` relation, in graph order. */
@@ -159,7 +186,7 @@ export function planShard(
   shard: Shard,
   recorded?: ReadonlyMap<string, number>,
 ): ShardPlan {
-  const classes = classifyInstances(graph, selected);
+  const classes = classifyInstances(graph, selected, shard.count);
   const names = [...classes.shared, ...classes.units.flat()];
   const cost = expectedCosts(graph, names, recorded);
   const sum = (ns: readonly string[]) => ns.reduce((a, n) => a + cost.get(n)!, 0);

@@ -152,7 +152,8 @@ Deno.test("shards: a shard that waits in vain fails with a clear message and run
 
 Deno.test("classifyInstances(): aggregating, shared upstream and fan-out units", async () => {
   const g = await analyze(join(fixturePath("scale"), "pipeline.yaml"));
-  const c = classifyInstances(g, g.instances.map((i) => i.name));
+  // for 2 shards: a unit may hold at most half a shard's share (3 of the 12 fan-out instances)
+  const c = classifyInstances(g, g.instances.map((i) => i.name), 2);
   assert.deepEqual(c.aggregating, ["summary", "report"]);
   assert.deepEqual(c.shared, ["prepare@a", "prepare@b", "target@a", "target@b"]);
   assert.deepEqual(c.units, [
@@ -164,10 +165,14 @@ Deno.test("classifyInstances(): aggregating, shared upstream and fan-out units",
     ["work@b-2"],
   ]);
   // a selection without the sinks: nothing aggregating; prepare@a still feeds two instances
-  const part = classifyInstances(g, ["prepare@a", "target@a", "work@a-0", "chain@a"]);
+  const part = classifyInstances(g, ["prepare@a", "target@a", "work@a-0", "chain@a"], 2);
   assert.deepEqual(part.aggregating, []);
   assert.deepEqual(part.shared, ["prepare@a"]);
   assert.deepEqual(part.units, [["target@a", "work@a-0", "chain@a"]]);
+  // one shard: nothing is too big to stay together, so nothing is cut
+  const one = classifyInstances(g, g.instances.map((i) => i.name), 1);
+  assert.deepEqual(one.shared, []);
+  assert.equal(one.units.length, 2);
 });
 
 Deno.test("assignLpt() and expectedCosts(): largest first to the least loaded, recorded costs win", async () => {

@@ -49,5 +49,5 @@ Deno.test("parseTimeout() reads seconds and s/m/h durations", () => {
 
 Deno.test("schema: unknown stage keys list env and timeout among the expected", async () => {
   const r = await analyzeInline(stage("    timout: 5\n"));
-  assert.match(heads(r)[0]!, /Unknown key "timout" in stages\.a: .*"env", "timeout"$/);
+  assert.match(heads(r)[0]!, /Unknown key "timout" in stages\.a: .*"env", "timeout", "resources"$/);
 });
