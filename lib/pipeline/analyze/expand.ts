@@ -1,7 +1,7 @@
 /**
  * Phase 4: matrix expansion. Counts each stage's instances first (the product of its matrix
  * lists) and refuses a pipeline past the limit before building any; then builds every instance
- * with `${var}` / `${params.key}` interpolated into its params, deps and outs.
+ * with `${var}` / `${params.key}` interpolated into its params, deps, outs and net hosts.
  *
  * @module
  */
@@ -113,7 +113,7 @@ function buildInstance(
     outs: outs.map((x) => x.path),
     metrics: metrics.map((x) => x.path),
     plots: plots.map((x) => x.path),
-    net: [...d.net].sort(),
+    net: netHosts(d.net, `${f}.net`, interp, sink),
     ...(d.env?.length ? { env: d.env } : {}),
     ...(d.timeout !== undefined ? { timeout: d.timeout } : {}),
     ...(d.desc !== undefined ? { desc: d.desc } : {}),
@@ -183,6 +183,39 @@ function instancePaths(
     out.push({ path: p, node: l.node });
   });
   return out;
+}
+
+/**
+ * A host Deno's `--allow-net` takes as one entry: no comma (the list separator), no whitespace,
+ * no scheme or path; `host`, `host:port`, `[v6]:port`.
+ */
+const NET_HOST = /^[^\s,/]+$/;
+
+/**
+ * Interpolated `net:` hosts, sorted and deduplicated (so that a port given by `--set` reaches
+ * the sandbox; the resolved hosts are part of the instance's key, like a literal's).
+ */
+function netHosts(
+  list: readonly Located<string>[],
+  field: string,
+  interp: Interp,
+  sink: DiagnosticSink,
+): string[] {
+  const hosts = new Set<string>();
+  list.forEach((l, i) => {
+    const host = interp(l, `${field}[${i}]`);
+    if (host === undefined) return;
+    if (!NET_HOST.test(host)) {
+      sink.err(
+        `${field}[${i}]`,
+        `Invalid host "${host}" in ${field}: expected a host or host:port (no scheme, path, comma or space)`,
+        l.node,
+      );
+      return;
+    }
+    hosts.add(host);
+  });
+  return [...hosts].sort();
 }
 
 function outsideWorkspace(p: string): boolean {
