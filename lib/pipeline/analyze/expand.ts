@@ -10,7 +10,7 @@ import { getParam, type ParamTree } from "../params.ts";
 import type { Instance } from "../graph.ts";
 import type { ParamValue } from "../stage_context.ts";
 import type { DiagnosticSink, InstanceDraft, Located, MatrixAxis, StageDraft } from "./common.ts";
-import { interpolate, normalizePath, scalarText } from "./interpolate.ts";
+import { interpolate, normalizePath, resolveWhole, scalarText } from "./interpolate.ts";
 import { tooMany } from "./schema.ts";
 
 /** The default of {@linkcode AnalyzeOptions.maxInstances}. */
@@ -94,7 +94,7 @@ function buildInstance(
   const params = instanceParams(d, name, tree, interp, sink);
   const paths = (list: Located<string>[], kind: string, isOut: boolean) =>
     instancePaths(list, `${f}.${kind}`, isOut, interp, sink);
-  const deps = paths(d.deps, "deps", false);
+  const deps = paths(d.deps.filter((l) => !optionalUnset(l.value, tree)), "deps", false);
   const outs = paths(d.outs, "outs", true);
   const metrics = paths(d.metrics, "metrics", true);
   const plots = paths(d.plots, "plots", true);
@@ -183,6 +183,15 @@ function instancePaths(
     out.push({ path: p, node: l.node });
   });
   return out;
+}
+
+/**
+ * Whether a dep is exactly `${params.key}` with a `null` value: an optional input left unset
+ * (e.g. `report.access_log`), dropped rather than read as a file named "null".
+ */
+function optionalUnset(template: string, tree: ParamTree): boolean {
+  const t = template.trim();
+  return /^\$\{[^}]*\}$/.test(t) && resolveWhole(t, tree) === null;
 }
 
 /**

@@ -96,3 +96,26 @@ stages:
     /Invalid interpolation in stages\.s\.net\[0\]: unknown param "nope"/,
   );
 });
+
+Deno.test("expand: a dep that is exactly a null ${params.key} is left out (an optional input)", async () => {
+  const yaml = `params: { log: null }
+stages:
+  s:
+    run: stages/ok.ts
+    deps: [in.txt, "\${params.log}"]
+    outs: [out.txt]
+`;
+  const deps = async (set: { key: string; value: string }[]) => {
+    const r = await analyzeInline(yaml, { set }, { "in.txt": "a\n", "access.jsonl": "" });
+    assert.ok(r.ok, heads(r).join("\n"));
+    return r.graph.instances[0]!.deps;
+  };
+  assert.deepEqual(await deps([]), ["in.txt"]);
+  assert.deepEqual(await deps([{ key: "log", value: "access.jsonl" }]), [
+    "in.txt",
+    "access.jsonl",
+  ]);
+  // Inside a longer path, null is text as before: the missing dep is named.
+  const r = await analyzeInline(yaml.replace('"${params.log}"', '"logs/${params.log}"'));
+  assert.match(heads(r).join("\n"), /logs\/null/);
+});
