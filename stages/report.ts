@@ -10,11 +10,15 @@
  * (filled with `index.html` and `claims.json`) or the two files in that order. Params:
  * `report.budgets`, `report.stop_rule` (`lib/report/stage_params.ts`). With the `transfer/`
  * folder among the deps, the two transfer claims (`lib/report/transfer_claims.ts`) join the table.
+ * With `report.access_log` set to the path of a `deno task serve --log` file, listed among the
+ * deps too (`deps: ["${params.report.access_log}"]`, left out while the param is null), the page
+ * gains "What an attack looked like" (`lib/report/attack.ts`): the defender's view.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { join, posix } from "node:path";
+import { loadAttackView } from "../lib/report/attack.ts";
 import { evaluateClaims, type Figure, loadResults, renderReport } from "../lib/report/mod.ts";
 import { parseReportParams, reportParamIssues } from "../lib/report/stage_params.ts";
 import { loadTransferResults } from "../lib/report/transfer_results.ts";
@@ -62,6 +66,23 @@ async function readFigures(deps: readonly string[]): Promise<Figure[]> {
   return figures;
 }
 
+/**
+ * The dep that is the access log named by `report.access_log` (read from the deps, so that a new
+ * log reruns the report and the sandbox lets it be read).
+ */
+function accessLogDep(log: string, deps: readonly string[], stage: string): string {
+  const want = posix.normalize(log);
+  const dep = deps.find((d) => posix.normalize(d) === want);
+  if (dep === undefined) {
+    throw new TypeError(
+      `Invalid param "report.access_log" of stage ${stage}: "${log}" is not among its deps ${
+        JSON.stringify(deps)
+      }; add "\${params.report.access_log}" to deps`,
+    );
+  }
+  return dep;
+}
+
 /** Runs the stage. */
 export async function run(ctx: StageContext): Promise<void> {
   let htmlPath: string, claimsPath: string;
@@ -78,17 +99,29 @@ export async function run(ctx: StageContext): Promise<void> {
     );
   }
   const params = parseReportParams(ctx.params);
-  const results = await loadResults(ctx.deps);
-  const figures = await readFigures(ctx.deps);
+  const log = params.accessLog === undefined
+    ? undefined
+    : accessLogDep(params.accessLog, ctx.deps, ctx.name);
+  // The log is no result: its folder is not searched for runs.
+  const deps = ctx.deps.filter((d) => d !== log);
+  const results = await loadResults(deps);
+  const figures = await readFigures(deps);
   const options = {
     ...(params.budgets ? { budgets: params.budgets } : {}),
     stopRule: params.stopRule,
   };
   const claims = [
     ...evaluateClaims(results, options),
-    ...transferClaims(results, await loadTransferResults(ctx.deps), options),
+    ...transferClaims(results, await loadTransferResults(deps), options),
   ];
-  const html = renderReport({ results, figures, claims, ...options });
+  const attack = log === undefined ? undefined : await loadAttackView(log);
+  const html = renderReport({
+    results,
+    figures,
+    claims,
+    ...options,
+    ...(attack ? { attack } : {}),
+  });
   await writeFileAtomic(htmlPath, html);
   await writeFileAtomic(claimsPath, canonicalJson(claims, 2) + "\n");
   const counts = claims.reduce<Record<string, number>>((m, c) => {

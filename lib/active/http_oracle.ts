@@ -134,7 +134,8 @@ async function postBatch(
         body: pixels as Uint8Array<ArrayBuffer>,
       });
     } catch (error) {
-      if (attempt >= retries) throw error;
+      // A sandbox without the host under `net:` refuses for good: waiting would not help.
+      if (attempt >= retries || isPermissionError(error)) throw error;
       await sleep(Math.min(maxWaitS, 2 ** attempt) * 1000);
       continue;
     }
@@ -159,6 +160,10 @@ async function postBatch(
     const wait = retryAfterSeconds(response.headers.get("retry-after")) ?? 2 ** attempt;
     await sleep(Math.min(maxWaitS, Math.max(0, wait)) * 1000);
   }
+}
+
+function isPermissionError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
 }
 
 function decodeAnswer(body: PredictBody, n: number, options: HttpOracleOptions): Float32Array {

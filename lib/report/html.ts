@@ -12,6 +12,7 @@ import { commonQueries, describeComparison, MARGINS, VERDICT_RULES } from "./cla
 import { ALPHA } from "./stats/mod.ts";
 import type { Figure } from "./figures.ts";
 import { namespaceSvgIds } from "./render.ts";
+import { attackSection, type AttackView } from "./attack.ts";
 import { escapeHtml } from "../util/html.ts";
 import type { Results } from "./results.ts";
 import { targetsSection, thousands } from "./targets.ts";
@@ -28,6 +29,8 @@ export interface ReportInput {
   profile?: string;
   /** Stopping rule of the stopping table; default `batch-entropy`. */
   stopRule?: string;
+  /** The API's access log summarised (`report.access_log`); no section when absent. */
+  attack?: AttackView;
 }
 
 export { escapeHtml };
@@ -60,6 +63,7 @@ export function renderReport(input: ReportInput): string {
   parts.push(claimsSection(input.claims));
   parts.push(figuresSection(input.figures));
   parts.push(tablesSection(input));
+  if (input.attack) parts.push(attackSection(input.attack));
   parts.push(rulesSection());
   return [
     "<!DOCTYPE html>",
@@ -110,7 +114,9 @@ ${scaleNote(input.results)}
 <span class="v does-not-hold">${counts["does not hold"]} do not hold</span>
 <span class="v inconclusive">${counts.inconclusive} inconclusive</span></p>
 <nav><a href="#targets">Targets</a> · <a href="#claims">Claims</a> · <a href="#figures">Figures</a>
-· <a href="#tables">Tables</a> · <a href="#rules">Verdict rules</a></nav></header>`;
+· <a href="#tables">Tables</a>${
+    input.attack ? ' · <a href="#attack">Attack</a>' : ""
+  } · <a href="#rules">Verdict rules</a></nav></header>`;
 }
 
 function num(x: number | null, digits: number): string {

@@ -16,6 +16,8 @@ export interface ReportParams {
   budgets?: number[];
   /** Stopping rule of Fig. 7 and the alpha claim (default `batch-entropy`). */
   stopRule: string;
+  /** The prediction API's access log to summarise (a dep of the report stage); none when absent. */
+  accessLog?: string;
 }
 
 /** Problems in the `report.*` params. */
@@ -36,6 +38,13 @@ export function reportParamIssues(params: Readonly<Record<string, ParamValue>>):
     issues.push({
       param: `${REPORT_PREFIX}.stop_rule`,
       message: `expected one of ${STOPPING_RULES.join(", ")}, got ${JSON.stringify(rule)}`,
+    });
+  }
+  const log = params[`${REPORT_PREFIX}.access_log`];
+  if (log !== undefined && log !== null && (typeof log !== "string" || log.trim() === "")) {
+    issues.push({
+      param: `${REPORT_PREFIX}.access_log`,
+      message: `expected null or the path of an access log, got ${JSON.stringify(log)}`,
     });
   }
   return issues;
@@ -61,8 +70,10 @@ export function parseReportParams(params: Readonly<Record<string, ParamValue>>):
   }
   const budgets = params[`${REPORT_PREFIX}.budgets`];
   const rule = params[`${REPORT_PREFIX}.stop_rule`];
+  const log = params[`${REPORT_PREFIX}.access_log`];
   return {
     ...(Array.isArray(budgets) ? { budgets: [...budgets as number[]].sort((a, b) => a - b) } : {}),
     stopRule: typeof rule === "string" ? rule : "batch-entropy",
+    ...(typeof log === "string" ? { accessLog: log } : {}),
   };
 }

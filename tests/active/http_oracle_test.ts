@@ -7,20 +7,18 @@ import {
   OracleHttpError,
   retryAfterSeconds,
 } from "../../lib/active/http_oracle.ts";
-import { readSplitFile, writeSplitFile } from "../../lib/data/mod.ts";
 import { createClassifier, initBackend } from "../../lib/ml/mod.ts";
 import { KeyRing, parseKeysFile } from "../../lib/serve/keys.ts";
 import { loadServeModel } from "../../lib/serve/model.ts";
 import { startServer } from "../../lib/serve/server.ts";
 import { UsageStore } from "../../lib/serve/usage.ts";
 import type { ParamValue, StageContext } from "../../lib/pipeline/stage_context.ts";
-import { createRng } from "../../lib/util/random.ts";
 import * as selectStage from "../../stages/select.ts";
+import { smokeSplits, trainTinyTarget } from "../serve/_smoke.ts";
 import {
   randomImages,
   startTestServer,
   type TestKey,
-  TINY,
   writeKeysFile,
   writeTinyWeights,
 } from "../serve/_helpers.ts";
@@ -99,6 +97,26 @@ Deno.test("5xx answers are retried with a bounded backoff, then surfaced", async
   } finally {
     await server.close();
   }
+});
+
+Deno.test("a network permission error is not retried", async () => {
+  let calls = 0;
+  const target = httpTarget({
+    ...base,
+    url: "http://127.0.0.1:9",
+    key: PROBS.key,
+    maxBatch: 10, // skips /v1/health, so the first refusal is a predict request's
+    fetch: () => {
+      calls++;
+      return Promise.reject(new Deno.errors.NotCapable("Requires net access"));
+    },
+    sleep: () => Promise.reject(new Error("must not wait")),
+  });
+  await assert.rejects(
+    Promise.resolve(target.predictProba(randomImages(1, 9), 1)),
+    Deno.errors.NotCapable,
+  );
+  assert.equal(calls, 1);
 });
 
 Deno.test("the server's budget refusal is a BudgetExceededError; 401 is not retried", async () => {
@@ -185,49 +203,6 @@ Deno.test("the client learns max_batch from /v1/health and splits without changi
     await server.close();
   }
 });
-
-/** Smoke-sized synthetic splits: a pool of 600, a test set of 200. */
-async function smokeSplits(dir: string): Promise<string> {
-  const rng = createRng(21);
-  const split = (count: number, name: string) => {
-    const images = new Uint8Array(count * 784);
-    const labels = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      labels[i] = i % 10;
-      // A bright block whose place depends on the label, plus noise: learnable, not trivial.
-      for (let p = 0; p < 784; p++) {
-        const row = Math.floor(p / 28);
-        images[i * 784 + p] = (Math.floor(row / 3) === labels[i] ? 160 : 0) + rng.int(96);
-      }
-    }
-    return {
-      count,
-      height: 28,
-      width: 28,
-      images,
-      labels,
-      dataset: "synthetic",
-      split: name,
-      classes: Array.from({ length: 10 }, (_, c) => String(c)),
-    };
-  };
-  const prepare = join(dir, "prepare");
-  await writeSplitFile(join(prepare, "train.bin"), split(600, "train"));
-  await writeSplitFile(join(prepare, "test.bin"), split(200, "test"));
-  return prepare;
-}
-
-/** A tiny target trained for two epochs on the synthetic train split: answers that vary. */
-async function trainTinyTarget(prepare: string, dir: string): Promise<string> {
-  await initBackend();
-  const train = await readSplitFile(join(prepare, "train.bin"));
-  const target = createClassifier(TINY, { seed: 5, optimizer: { learningRate: 0.01 } });
-  await target.fit(train.images, train.labels, { epochs: 2, batchSize: 32 });
-  const path = join(dir, "model.weights");
-  await Deno.writeFile(path, target.saveWeights());
-  target.dispose();
-  return path;
-}
 
 /** The `smoke` profile's `active` sizes (pipeline.yaml), with a LeNet substitute. */
 const SMOKE: Record<string, ParamValue> = {

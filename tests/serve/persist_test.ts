@@ -5,44 +5,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  CLI,
   postRaw,
   randomImages,
+  spawnServer,
   type TestKey,
   writeKeysFile,
   writeTinyWeights,
 } from "./_helpers.ts";
 
 const KEY: TestKey = { id: "carol", key: "qk_carol", budget: 30, answer: "labels" };
-const CLI = new URL("../../lib/serve/cli.ts", import.meta.url).pathname;
-
-/** Starts the CLI on port 0 and waits for its "listening on" line. */
-async function spawnServer(
-  args: string[],
-): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", CLI, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const text = child.stdout.pipeThrough(new TextDecoderStream());
-  const reader = text.getReader();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) {
-      await child.status;
-      throw new Error(`server exited before listening: ${seen}`);
-    }
-    seen += value;
-    const m = /listening on (http:\/\/127\.0\.0\.1:[0-9]+)/.exec(seen);
-    if (m !== null) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      text.pipeTo(new WritableStream()).catch(() => {});
-      return { child, url: m[1]! };
-    }
-  }
-}
 
 async function kill9(child: Deno.ChildProcess): Promise<void> {
   child.kill("SIGKILL");

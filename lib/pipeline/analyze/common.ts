@@ -47,8 +47,8 @@ export interface StageDraft {
   metrics: Located<string>[];
   /** `plots:`. */
   plots: Located<string>[];
-  /** `net:`. */
-  net: string[];
+  /** `net:`: hosts (`host` or `host:port`), `${var}` / `${params.key}` not yet interpolated. */
+  net: Located<string>[];
   /** `env:`: variable names, sorted and deduplicated. */
   env?: string[];
   /** `timeout:` in seconds. */

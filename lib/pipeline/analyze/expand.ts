@@ -1,7 +1,7 @@
 /**
  * Phase 4: matrix expansion. Counts each stage's instances first (the product of its matrix
  * lists) and refuses a pipeline past the limit before building any; then builds every instance
- * with `${var}` / `${params.key}` interpolated into its params, deps and outs.
+ * with `${var}` / `${params.key}` interpolated into its params, deps, outs and net hosts.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { getParam, type ParamTree } from "../params.ts";
 import type { Instance } from "../graph.ts";
 import type { ParamValue } from "../stage_context.ts";
 import type { DiagnosticSink, InstanceDraft, Located, MatrixAxis, StageDraft } from "./common.ts";
-import { interpolate, normalizePath, scalarText } from "./interpolate.ts";
+import { interpolate, normalizePath, resolveWhole, scalarText } from "./interpolate.ts";
 import { tooMany } from "./schema.ts";
 
 /** The default of {@linkcode AnalyzeOptions.maxInstances}. */
@@ -94,7 +94,7 @@ function buildInstance(
   const params = instanceParams(d, name, tree, interp, sink);
   const paths = (list: Located<string>[], kind: string, isOut: boolean) =>
     instancePaths(list, `${f}.${kind}`, isOut, interp, sink);
-  const deps = paths(d.deps, "deps", false);
+  const deps = paths(d.deps.filter((l) => !optionalUnset(l.value, tree)), "deps", false);
   const outs = paths(d.outs, "outs", true);
   const metrics = paths(d.metrics, "metrics", true);
   const plots = paths(d.plots, "plots", true);
@@ -113,7 +113,7 @@ function buildInstance(
     outs: outs.map((x) => x.path),
     metrics: metrics.map((x) => x.path),
     plots: plots.map((x) => x.path),
-    net: [...d.net].sort(),
+    net: netHosts(d.net, `${f}.net`, interp, sink),
     ...(d.env?.length ? { env: d.env } : {}),
     ...(d.timeout !== undefined ? { timeout: d.timeout } : {}),
     ...(d.desc !== undefined ? { desc: d.desc } : {}),
@@ -183,6 +183,48 @@ function instancePaths(
     out.push({ path: p, node: l.node });
   });
   return out;
+}
+
+/**
+ * Whether a dep is exactly `${params.key}` with a `null` value: an optional input left unset
+ * (e.g. `report.access_log`), dropped rather than read as a file named "null".
+ */
+function optionalUnset(template: string, tree: ParamTree): boolean {
+  const t = template.trim();
+  return /^\$\{[^}]*\}$/.test(t) && resolveWhole(t, tree) === null;
+}
+
+/**
+ * A host Deno's `--allow-net` takes as one entry: no comma (the list separator), no whitespace,
+ * no scheme or path; `host`, `host:port`, `[v6]:port`.
+ */
+const NET_HOST = /^[^\s,/]+$/;
+
+/**
+ * Interpolated `net:` hosts, sorted and deduplicated (so that a port given by `--set` reaches
+ * the sandbox; the resolved hosts are part of the instance's key, like a literal's).
+ */
+function netHosts(
+  list: readonly Located<string>[],
+  field: string,
+  interp: Interp,
+  sink: DiagnosticSink,
+): string[] {
+  const hosts = new Set<string>();
+  list.forEach((l, i) => {
+    const host = interp(l, `${field}[${i}]`);
+    if (host === undefined) return;
+    if (!NET_HOST.test(host)) {
+      sink.err(
+        `${field}[${i}]`,
+        `Invalid host "${host}" in ${field}: expected a host or host:port (no scheme, path, comma or space)`,
+        l.node,
+      );
+      return;
+    }
+    hosts.add(host);
+  });
+  return [...hosts].sort();
 }
 
 function outsideWorkspace(p: string): boolean {

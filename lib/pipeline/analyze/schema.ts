@@ -163,8 +163,7 @@ function readStageKey(
     case "plots":
     case "net": {
       const list = stringList(v, kf, (m, n) => sink.err(kf, m, n ?? sp.key));
-      if (key === "net") d.net = list.map((l) => l.value);
-      else d[key] = list;
+      d[key] = list;
       break;
     }
     case "env":

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { analyzePipeline } from "../../../lib/pipeline/analyze.ts";
 import { crossProduct } from "../../../lib/pipeline/analyze/expand.ts";
 import { cli, fixturePath } from "../_helpers.ts";
-import { heads } from "./_inline.ts";
+import { analyzeInline, heads } from "./_inline.ts";
 
 const MATRIX = join(fixturePath("matrix"), "pipeline.yaml");
 
@@ -61,4 +61,61 @@ Deno.test("crossProduct() runs the last axis fastest; no axes is one point, an e
   ]);
   assert.deepEqual([...crossProduct([])], [{}]);
   assert.deepEqual([...crossProduct([axis("a", [1]), axis("b", [])])], []);
+});
+
+Deno.test("expand: net hosts take ${params.key} and ${var}; a bad host is refused", async () => {
+  const yaml = `params: { ip: 127.0.0.1, port: 8080, hosts: [a.example] }
+stages:
+  s:
+    run: stages/ok.ts
+    matrix: { host: "\${params.hosts}" }
+    net: ["\${params.ip}:\${params.port}", "\${host}", "127.0.0.1:\${params.port}"]
+    outs: ["out/\${host}.txt"]
+`;
+  const nets = async (set: { key: string; value: number | string }[]) => {
+    const r = await analyzeInline(yaml, { set });
+    assert.ok(r.ok, heads(r).join("\n"));
+    return r.graph.instances.map((i) => i.net);
+  };
+  // Sorted, deduplicated, the port as `--set` gave it.
+  assert.deepEqual(await nets([]), [["127.0.0.1:8080", "a.example"]]);
+  assert.deepEqual(await nets([{ key: "port", value: 41234 }]), [["127.0.0.1:41234", "a.example"]]);
+  // A value that would split Deno's comma-separated list, or a URL, is refused.
+  const comma = heads(
+    await analyzeInline(yaml, { set: [{ key: "ip", value: "1.2.3.4,evil.com" }] }),
+  );
+  assert.match(
+    comma[0]!,
+    /pipeline\.yaml:6:11: Invalid host "1\.2\.3\.4,evil\.com:8080" in stages\.s\.net: expected a host or host:port/,
+  );
+  const url = await analyzeInline(yaml.replace('"${host}"', '"http://x/"'));
+  assert.match(heads(url)[0]!, /Invalid host "http:\/\/x\/" in stages\.s\.net/);
+  const unknown = await analyzeInline(yaml.replace("params.ip", "params.nope"));
+  assert.match(
+    heads(unknown)[0]!,
+    /Invalid interpolation in stages\.s\.net\[0\]: unknown param "nope"/,
+  );
+});
+
+Deno.test("expand: a dep that is exactly a null ${params.key} is left out (an optional input)", async () => {
+  const yaml = `params: { log: null }
+stages:
+  s:
+    run: stages/ok.ts
+    deps: [in.txt, "\${params.log}"]
+    outs: [out.txt]
+`;
+  const deps = async (set: { key: string; value: string }[]) => {
+    const r = await analyzeInline(yaml, { set }, { "in.txt": "a\n", "access.jsonl": "" });
+    assert.ok(r.ok, heads(r).join("\n"));
+    return r.graph.instances[0]!.deps;
+  };
+  assert.deepEqual(await deps([]), ["in.txt"]);
+  assert.deepEqual(await deps([{ key: "log", value: "access.jsonl" }]), [
+    "in.txt",
+    "access.jsonl",
+  ]);
+  // Inside a longer path, null is text as before: the missing dep is named.
+  const r = await analyzeInline(yaml.replace('"${params.log}"', '"logs/${params.log}"'));
+  assert.match(heads(r).join("\n"), /logs\/null/);
 });
