@@ -29,6 +29,8 @@ import {
 import { computeStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
 import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
+import { estimateRemaining, formatEta, instanceCosts } from "./eta.ts";
+import type { Graph } from "./graph.ts";
 import { CommaPathError } from "./sandbox_args.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -245,7 +247,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
-    if (ran.length) out(`${etaLine(readTimings(timingPath(ws.stateDir)), ran)}\n`);
+    if (ran.length) {
+      const timings = readTimings(timingPath(ws.stateDir));
+      out(`${etaLine(timings, ran)}\n`);
+      const costs = instanceCosts(graph.instances, timings);
+      const eta = estimateRemaining(graph.instances, new Set(ran), costs, jobsOf(jobs));
+      out(`estimate: ${formatEta(eta)}\n`);
+    }
     if (v.json) {
       const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
       io.stdout(`${JSON.stringify(obj)}\n`);
@@ -288,16 +296,18 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
+    const runJobs = jobs ?? executor.jobs;
     const reporter = new ConsoleReporter({
       writeLine: (l) => lineOut(`${l}\n`),
       ...(io.tty ? { writeBar: io.stderr } : {}),
       total: selection.selected.length,
+      eta: await reporterEta(graph, ws, selection.selected, force, jobsOf(runJobs)),
     });
     const t0 = performance.now();
     const result = await reproduce(graph, ws, {
       ...(partial ? { selected: selection.selected } : {}),
       force,
-      ...(jobs ?? executor.jobs ? { jobs: jobs ?? executor.jobs } : {}),
+      ...(runJobs ? { jobs: runJobs } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
@@ -362,6 +372,25 @@ function etaLine(timings: Timings, names: readonly string[]): string {
   const unknown = names.length - known;
   return `estimate: ~${total.toFixed(1)} s of stage time for ${known} of ${names.length} ` +
     `instance(s) that ran here before${unknown ? ` (${unknown} never did)` : ""}`;
+}
+
+/** The executor's default worker count when `--jobs` is not given. */
+function jobsOf(jobs: number | undefined): number {
+  return Math.max(1, jobs ?? navigator.hardwareConcurrency ?? 1);
+}
+
+/** The reporter's estimate inputs: what `status` says will run, and the recorded costs. */
+async function reporterEta(
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  selected: readonly string[],
+  force: ReadonlySet<string>,
+  jobs: number,
+) {
+  const statuses = await computeStatus(graph, ws, { selected, force });
+  const pending = new Set(statuses.filter((s) => s.state === "run").map((s) => s.name));
+  const costs = instanceCosts(graph.instances, readTimings(timingPath(ws.stateDir)));
+  return { nodes: graph.instances, pending, costs, jobs };
 }
 
 /** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */
