@@ -220,10 +220,15 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
           );
           for (const r of s.reasons) io.stdout(`    ${r}\n`);
         }
+        const noted = statuses.filter((s) => s.notes?.length);
+        for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
+        const missing = noted.length
+          ? ` (${noted.length} with large outs missing, restorable)`
+          : "";
         io.stdout(
           `profile "${graph.profile}": ${
             statuses.length - stale.length
-          } up to date, ${stale.length} stale\n`,
+          } up to date${missing}, ${stale.length} stale\n`,
         );
       }
       return 0;

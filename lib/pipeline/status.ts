@@ -13,6 +13,7 @@ import { canonicalJson, type Digest } from "./hash.ts";
 import { type LockEntry, readLockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { changedOuts, type Workspace } from "./workspace.ts";
+import { ignoredOutsOf, recordedDepHash, splitChanges } from "./missing_outs.ts";
 
 /** What repro would do with an instance. */
 export type InstanceState = "up-to-date" | "restore" | "run";
@@ -23,6 +24,8 @@ export interface InstanceStatus {
   readonly state: InstanceState;
   /** Why it is not up to date (empty when it is). */
   readonly reasons: readonly string[];
+  /** Up to date with remarks, e.g. `out "m.weights" missing (restorable)`. */
+  readonly notes?: readonly string[];
 }
 
 /** Options for {@linkcode computeStatus}. */
@@ -45,6 +48,7 @@ export async function computeStatus(
   const byName = new Map(graph.instances.map((i) => [i.name, i]));
   const states = new Map<string, { state: InstanceState; run?: RunEntry }>();
   const out: InstanceStatus[] = [];
+  const ignored = await ignoredOutsOf(graph, ws.root);
 
   for (const inst of graph.instances) {
     if (!selected.has(inst.name)) continue;
@@ -59,7 +63,9 @@ export async function computeStatus(
       );
       const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
       if (!pending.length) {
-        const h = ws.hashes.hashPath(resolve(ws.root, dep));
+        // A missing large out of an up-to-date producer counts by the hash its lock records.
+        const h = ws.hashes.hashPath(resolve(ws.root, dep)) ??
+          producers.map((p) => recorded(p, dep)).find((r) => r !== undefined);
         if (h === undefined) unknownBecause.push(`dep "${dep}" is missing`);
         else depHashes[dep] = h;
         continue;
@@ -80,6 +86,7 @@ export async function computeStatus(
     if (forced) reasons.push("forced");
     let state: InstanceState;
     let run: RunEntry | undefined;
+    const notes: string[] = [];
     if (unknownBecause.length) {
       reasons.push(...new Set(unknownBecause));
       if (prev) reasons.push(...explain(prev, inst, undefined, code));
@@ -92,14 +99,26 @@ export async function computeStatus(
         const why = explain(prev, inst, depHashes, code);
         reasons.push(...(why.length ? why : ["definition changed"]));
       } else {
-        for (const c of changedOuts(ws, inst, prev)) reasons.push(`out "${c.path}" ${c.why}`);
+        const changes = splitChanges(changedOuts(ws, inst, prev), ignored);
+        for (const c of changes.stale) reasons.push(`out "${c.path}" ${c.why}`);
+        for (const c of changes.restorable) notes.push(`out "${c.path}" missing (restorable)`);
       }
       state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
     }
     states.set(inst.name, { state, ...(run ? { run } : {}) });
-    out.push({ name: inst.name, state, reasons });
+    out.push({
+      name: inst.name,
+      state,
+      reasons,
+      ...(state === "up-to-date" && notes.length ? { notes } : {}),
+    });
   }
   return out;
+
+  function recorded(producer: string, dep: string): Digest | undefined {
+    const entry = entries[producer];
+    return entry ? recordedDepHash(entry, ws.cache.getRun(entry.key), dep) : undefined;
+  }
 }
 
 function predict(run: RunEntry | undefined, dep: string): Digest | undefined {
