@@ -15,11 +15,17 @@ import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts, type RecordedOuts } from "./replication.ts";
-import { ignoredOutsOf, producerOf, recordedDepHash, splitChanges } from "./missing_outs.ts";
+import {
+  ignoredFilesOf,
+  ignoredOutsOf,
+  producersOf,
+  recordedDep,
+  splitChanges,
+} from "./missing_outs.ts";
 import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
-import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
+import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
 export type Outcome = "ran" | "restored" | "up-to-date" | "failed" | "skipped";
@@ -197,20 +203,31 @@ export async function reproduce(
    * left it missing counts by the hash the producer's lock entry records (`needs` names them).
    */
   const depsOf = (inst: Instance) => {
-    const found = hashDeps(ws, inst);
+    const hashes: Record<string, Digest> = {};
     const needs = new Set<string>();
     const missing: string[] = [];
-    for (const dep of found.missing) {
-      const up = producerOf(graph, inst, dep);
-      const entry = up && leftMissing.has(up.name) ? entries[up.name] : undefined;
-      const h = entry && recordedDepHash(entry, ws.cache.getRun(entry.key), dep);
+    for (const dep of inst.deps) {
+      const ups = producersOf(graph, inst, dep).filter((u) => leftMissing.has(u.name));
+      const recorded = ups.length
+        ? recordedDep(
+          ws.hashes,
+          ws.root,
+          dep,
+          ups.map((u) => ({ entry: entries[u.name]!, run: ws.cache.getRun(entries[u.name]!.key) })),
+        )
+        : undefined;
+      const h = recorded ?? ws.hashes.hashPath(resolve(ws.root, dep));
       if (h === undefined) missing.push(dep);
-      else {
-        found.hashes[dep] = h;
-        needs.add(up!.name);
-      }
+      else hashes[dep] = h;
+      if (recorded !== undefined) { for (const u of ups) needs.add(u.name); }
     }
-    return { hashes: found.hashes, missing, needs };
+    return { hashes, missing, needs };
+  };
+
+  /** A lock entry's record of the ignored files in a run's folder outs (when there are any). */
+  const largeOf = async (run: RunEntry) => {
+    const files = await ignoredFilesOf(ws.root, run);
+    return Object.keys(files).length ? { ignoredFiles: files } : {};
   };
 
   /** Runs an instance in a child (under the semaphore) and collects its outs from its folder. */
@@ -390,7 +407,11 @@ export async function reproduce(
     if (!forced) {
       const prev = prevEntries[inst.name];
       const changes = prev && prev.key === key
-        ? splitChanges(changedOuts(ws, inst, prev), ignored)
+        ? splitChanges(changedOuts(ws, inst, prev), ignored, {
+          hashes: ws.hashes,
+          root: ws.root,
+          entry: prev,
+        })
         : undefined;
       if (prev && changes && !changes.stale.length) {
         if (changes.restorable.length) {
@@ -409,7 +430,7 @@ export async function reproduce(
         (message) => emit({ type: "warning", name: inst.name, message }),
       );
       if (restored) {
-        entries[inst.name] = entryFor(restored);
+        entries[inst.name] = { ...entryFor(restored), ...(await largeOf(restored)) };
         return finish(inst.name, "restored", t0);
       }
     }
@@ -440,7 +461,7 @@ export async function reproduce(
     }
     placeOuts(ws, inst, dir, collected);
     removePath(dir);
-    entries[inst.name] = entryFor(collected);
+    entries[inst.name] = { ...entryFor(collected), ...(await largeOf(collected)) };
     samples.set(inst.name, { key, seconds: r.seconds, measures: r.measures });
     return finish(inst.name, "ran", t1, undefined, r.log);
   };

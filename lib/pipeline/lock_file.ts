@@ -59,6 +59,11 @@ export interface LockEntry {
   readonly outs: Readonly<Record<string, Digest>>;
   /** Metrics file → flattened numeric values (dotted path → number). */
   readonly metrics: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Files inside folder outs that git ignores (workspace path → hash): large files that may stay
+   * missing (`missing_outs.ts`). Absent in entries written before this field existed.
+   */
+  readonly ignoredFiles?: Readonly<Record<string, Digest>>;
 }
 
 /** The whole lock file. */

@@ -10,8 +10,9 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import { type Graph, type Instance, pathsOverlap, stripSlash } from "./graph.ts";
-import type { Digest } from "./hash.ts";
+import { type Digest, type HashCache, manifestDigest } from "./hash.ts";
 import type { LockEntry } from "./lock_file.ts";
 import type { RunEntry } from "./cache.ts";
 
@@ -48,18 +49,60 @@ export function ignoredOutsOf(graph: Graph, root: string): Promise<Set<string>> 
   return gitIgnored(root, outs);
 }
 
-/** The producer of a dep among an instance's upstream: the instance whose out holds it. */
-export function producerOf(
-  graph: Graph,
-  inst: Instance,
-  dep: string,
-): Instance | undefined {
+/** The producers of a dep among an instance's upstream: the instances whose outs overlap it. */
+export function producersOf(graph: Graph, inst: Instance, dep: string): Instance[] {
   const byName = new Map(graph.instances.map((i) => [i.name, i]));
-  for (const u of inst.upstream) {
-    const up = byName.get(u);
-    if (up?.outs.some((o) => pathsOverlap(o, dep))) return up;
+  return inst.upstream.map((u) => byName.get(u)).filter((up): up is Instance =>
+    up !== undefined && up.outs.some((o) => pathsOverlap(o, dep))
+  );
+}
+
+/**
+ * The files inside a run's folder outs that git ignores, workspace path → hash: what the lock
+ * records so that a folder out (or a folder dep) whose large files are missing can still be
+ * checked and hashed (`checkpoints/` holds committed `index.json` and ignored weights).
+ */
+export async function ignoredFilesOf(root: string, run: RunEntry): Promise<Record<string, Digest>> {
+  const all: Record<string, Digest> = {};
+  for (const [o, rec] of Object.entries(run.outs)) {
+    for (const [rel, h] of Object.entries(rec.files ?? {})) all[`${o}${rel}`] = h;
   }
-  return undefined;
+  const ignored = await gitIgnored(root, Object.keys(all));
+  return Object.fromEntries(
+    Object.keys(all).sort().filter((p) => ignored.has(p)).map((p) => [p, all[p]!]),
+  );
+}
+
+/**
+ * The hash a folder would have with the recorded ignored files that are missing from it put
+ * back; `undefined` when none is missing (the folder is as it is).
+ */
+export function completedFolderHash(
+  hashes: HashCache,
+  root: string,
+  folder: string,
+  recorded: readonly (Readonly<Record<string, Digest>> | undefined)[],
+): Digest | undefined {
+  if (!folder.endsWith("/")) return undefined;
+  const abs = resolve(root, folder);
+  let present: Record<string, Digest> = {};
+  try {
+    if (Deno.statSync(abs).isDirectory) present = hashes.manifest(abs);
+  } catch {
+    // missing as a whole: only recorded files
+  }
+  let added = 0;
+  for (const files of recorded) {
+    for (const [p, h] of Object.entries(files ?? {})) {
+      if (!p.startsWith(folder)) continue;
+      const rel = p.slice(folder.length);
+      if (!Object.hasOwn(present, rel)) {
+        present[rel] = h;
+        added++;
+      }
+    }
+  }
+  return added ? manifestDigest(present) : undefined;
 }
 
 /**
@@ -82,12 +125,57 @@ export function recordedDepHash(
   return undefined;
 }
 
-/** Splits changed outs into those that may stay missing (git ignores them) and the rest. */
+/**
+ * Splits changed outs into those that may stay missing and the rest: an out git ignores that is
+ * missing, or a folder out that matches its lock hash once the ignored files the lock records
+ * are put back.
+ */
 export function splitChanges<T extends { path: string; why: "missing" | "modified" }>(
   changes: readonly T[],
   ignored: ReadonlySet<string>,
+  complete?: { hashes: HashCache; root: string; entry: LockEntry },
 ): { restorable: T[]; stale: T[] } {
-  const restorable = changes.filter((c) => c.why === "missing" && ignored.has(c.path));
+  const restorable = changes.filter((c) => {
+    if (c.why === "missing" && ignored.has(c.path)) return true;
+    if (!complete?.entry.ignoredFiles) return false;
+    const h = completedFolderHash(complete.hashes, complete.root, c.path, [
+      complete.entry.ignoredFiles,
+    ]);
+    return h !== undefined && h === complete.entry.outs[c.path];
+  });
   const stale = changes.filter((c) => !restorable.includes(c));
   return { restorable, stale };
+}
+
+/**
+ * The hash of a dep whose up-to-date producers left large outs missing, as it was when they ran:
+ * a missing out by its lock hash, a file inside a folder out by the recorded ignored files or
+ * the cache entry, a folder by its present files plus the recorded missing ones. `undefined`:
+ * nothing recorded stands in (hash the workspace).
+ */
+export function recordedDep(
+  hashes: HashCache,
+  root: string,
+  dep: string,
+  producers: readonly { entry: LockEntry; run?: RunEntry | undefined }[],
+): Digest | undefined {
+  let present: Digest | undefined;
+  try {
+    Deno.statSync(resolve(root, dep));
+    present = "present";
+  } catch {
+    present = undefined;
+  }
+  if (present === undefined) {
+    for (const p of producers) {
+      const h = p.entry.ignoredFiles?.[dep] ?? recordedDepHash(p.entry, p.run, dep);
+      if (h !== undefined) return h;
+    }
+  }
+  // What each producer wrote, as far as its entry records files: its file outs and ignored files.
+  const files = producers.map((p) => ({
+    ...Object.fromEntries(Object.entries(p.entry.outs).filter(([o]) => !o.endsWith("/"))),
+    ...(p.entry.ignoredFiles ?? {}),
+  }));
+  return completedFolderHash(hashes, root, dep, files);
 }

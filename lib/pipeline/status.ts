@@ -13,7 +13,7 @@ import { canonicalJson, type Digest } from "./hash.ts";
 import { type LockEntry, readLockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { changedOuts, type Workspace } from "./workspace.ts";
-import { ignoredOutsOf, recordedDepHash, splitChanges } from "./missing_outs.ts";
+import { ignoredOutsOf, recordedDep, splitChanges } from "./missing_outs.ts";
 
 /** What repro would do with an instance. */
 export type InstanceState = "up-to-date" | "restore" | "run";
@@ -46,7 +46,10 @@ export async function computeStatus(
   const entries = lock.profiles[graph.profile] ?? {};
   const selected = new Set(options.selected ?? graph.instances.map((i) => i.name));
   const byName = new Map(graph.instances.map((i) => [i.name, i]));
-  const states = new Map<string, { state: InstanceState; run?: RunEntry }>();
+  const states = new Map<
+    string,
+    { state: InstanceState; run?: RunEntry; leftMissing?: boolean }
+  >();
   const out: InstanceStatus[] = [];
   const ignored = await ignoredOutsOf(graph, ws.root);
 
@@ -63,9 +66,10 @@ export async function computeStatus(
       );
       const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
       if (!pending.length) {
-        // A missing large out of an up-to-date producer counts by the hash its lock records.
-        const h = ws.hashes.hashPath(resolve(ws.root, dep)) ??
-          producers.map((p) => recorded(p, dep)).find((r) => r !== undefined);
+        // Large outs an up-to-date producer left missing count by the hashes its lock records.
+        const ups = producers.filter((p) => states.get(p)?.leftMissing);
+        const h = (ups.length ? recorded(ups, dep) : undefined) ??
+          ws.hashes.hashPath(resolve(ws.root, dep));
         if (h === undefined) unknownBecause.push(`dep "${dep}" is missing`);
         else depHashes[dep] = h;
         continue;
@@ -99,13 +103,21 @@ export async function computeStatus(
         const why = explain(prev, inst, depHashes, code);
         reasons.push(...(why.length ? why : ["definition changed"]));
       } else {
-        const changes = splitChanges(changedOuts(ws, inst, prev), ignored);
+        const changes = splitChanges(changedOuts(ws, inst, prev), ignored, {
+          hashes: ws.hashes,
+          root: ws.root,
+          entry: prev,
+        });
         for (const c of changes.stale) reasons.push(`out "${c.path}" ${c.why}`);
         for (const c of changes.restorable) notes.push(`out "${c.path}" missing (restorable)`);
       }
       state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
     }
-    states.set(inst.name, { state, ...(run ? { run } : {}) });
+    states.set(inst.name, {
+      state,
+      ...(run ? { run } : {}),
+      ...(state === "up-to-date" && notes.length ? { leftMissing: true } : {}),
+    });
     out.push({
       name: inst.name,
       state,
@@ -115,9 +127,12 @@ export async function computeStatus(
   }
   return out;
 
-  function recorded(producer: string, dep: string): Digest | undefined {
-    const entry = entries[producer];
-    return entry ? recordedDepHash(entry, ws.cache.getRun(entry.key), dep) : undefined;
+  function recorded(producers: readonly string[], dep: string): Digest | undefined {
+    const known = producers.flatMap((p) => {
+      const entry = entries[p];
+      return entry ? [{ entry, run: ws.cache.getRun(entry.key) }] : [];
+    });
+    return recordedDep(ws.hashes, ws.root, dep, known);
   }
 }
 

@@ -111,3 +111,41 @@ Deno.test("a producer whose rerun differs from the lock fails its downstream lou
     cleanup(dir);
   }
 });
+
+Deno.test("large files inside folder outs and folder deps may stay missing too", async () => {
+  const dir = copyFixture("missing_folder");
+  Deno.writeTextFileSync(join(dir, ".gitignore"), "*.weights\n.quarry/\n");
+  assert.equal(new Deno.Command("git", { args: ["init", "-q"], cwd: dir }).outputSync().code, 0);
+  const large = ["out/snap/model.weights", "out/snap/ckpt/q1.weights"];
+  try {
+    assert.equal((await reproJson(dir)).code, 0);
+    const lock = JSON.parse(Deno.readTextFileSync(join(dir, "pipeline.lock")));
+    assert.deepEqual(Object.keys(lock.profiles.default.snap.ignoredFiles), [
+      "out/snap/ckpt/q1.weights",
+    ]);
+    const recorded = large.map((p) => sha256File(join(dir, p)));
+    for (const p of large) Deno.removeSync(join(dir, p));
+    Deno.removeSync(join(dir, ".quarry", "cache"), { recursive: true });
+    const st = await status(dir);
+    assert.match(
+      st.stdout,
+      /snap: up to date, out "out\/snap\/model.weights" missing \(restorable\), out "out\/snap\/ckpt\/" missing \(restorable\)/,
+    );
+    assert.match(st.stdout, /2 up to date \(1 with large outs missing, restorable\), 0 stale/);
+    const rerun = await reproJson(dir, ["--set", "scale=2"]);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.deepEqual(rerun.result.ran, ["read"]);
+    assert.match(rerun.stderr, /snap: reran in .* byte-identical to pipeline.lock/);
+    assert.deepEqual(large.map((p) => sha256File(join(dir, p))), recorded);
+    // A committed file of the folder that changed is no missing large file: snap is stale.
+    Deno.removeSync(join(dir, large[1]!));
+    Deno.writeTextFileSync(join(dir, "out/snap/ckpt/index.json"), "{}\n");
+    const stale = await status(dir);
+    assert.match(
+      stale.stdout,
+      /snap: will (run|restore from cache)\n {4}out "out\/snap\/ckpt\/" modified/,
+    );
+  } finally {
+    cleanup(dir);
+  }
+});
