@@ -11,6 +11,7 @@
  *       "<instance name>": {
  *         "code": { "<workspace-relative module path>": "<sha256>" },
  *         "deps": { "<dep path>": "<sha256; folder: sha256 of its manifest>" },
+ *         "ignoredFiles": { "<file inside a folder out that git ignores>": "<sha256>" },
  *         "key": "<sha256: the instance key>",
  *         "metrics": { "<metrics file>": { "<dotted.number.path>": 0.97 } },
  *         "outs": { "<out path; folders end in />": "<sha256; folder: manifest hash>" },
