@@ -131,7 +131,7 @@ export function formatDuration(seconds: number): string {
 /** The estimate as a line: `about 3 h 10 min left at 2 jobs (4 instances never ran here)`. */
 export function formatEta(eta: Eta): string {
   if (!eta.known) {
-    return `no time estimate: none of the ${eta.unknown} instance(s) to run has run here before`;
+    return `unknown: none of the ${eta.unknown} instance(s) to run has run here before`;
   }
   const unknown = eta.unknown ? ` (${eta.unknown} instance(s) never ran here, not counted)` : "";
   return `about ${formatDuration(eta.seconds)} left at ${eta.jobs} job${
