@@ -79,7 +79,10 @@ Deno.test("formatDuration and formatEta read like a plan", () => {
     formatEta({ seconds: 3 * 3600 + 600, known: 3, unknown: 0, jobs: 2 }),
     "about 3 h 10 min left at 2 jobs",
   );
-  assert.match(formatEta({ seconds: 0, known: 0, unknown: 2, jobs: 1 }), /^unknown: none of the 2 instance\(s\)/);
+  assert.match(
+    formatEta({ seconds: 0, known: 0, unknown: 2, jobs: 1 }),
+    /^unknown: none of the 2 instance\(s\)/,
+  );
 });
 
 Deno.test("the reporter prints the estimate first and the time left after each instance that ran", () => {
