@@ -322,11 +322,12 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
     const runJobs = jobs ?? executor.jobs;
+    const eta = await reporterEta(graph, ws, selection.selected, force, jobsOf(runJobs));
     const reporter = new ConsoleReporter({
       writeLine: (l) => lineOut(`${l}\n`),
       ...(io.tty ? { writeBar: io.stderr } : {}),
       total: selection.selected.length,
-      eta: await reporterEta(graph, ws, selection.selected, force, jobsOf(runJobs)),
+      ...(eta ? { eta } : {}),
     });
     const t0 = performance.now();
     const result = await reproduce(graph, ws, {
@@ -472,10 +473,12 @@ async function reporterEta(
   force: ReadonlySet<string>,
   jobs: number,
 ) {
+  const timings = readTimings(timingPath(ws.stateDir));
+  // Nothing ran here before: no estimate, and no status pass before the run.
+  if (!Object.keys(timings.instances).length) return undefined;
   const statuses = await computeStatus(graph, ws, { selected, force });
   const pending = new Set(statuses.filter((s) => s.state === "run").map((s) => s.name));
-  const costs = instanceCosts(graph.instances, readTimings(timingPath(ws.stateDir)));
-  return { nodes: graph.instances, pending, costs, jobs };
+  return { nodes: graph.instances, pending, costs: instanceCosts(graph.instances, timings), jobs };
 }
 
 /** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */

@@ -7,6 +7,8 @@ import {
 } from "../../lib/pipeline/eta.ts";
 import { ConsoleReporter } from "../../lib/pipeline/reporter.ts";
 import type { Timings } from "../../lib/pipeline/timing.ts";
+import { join } from "node:path";
+import { cleanup, cli, copyFixture } from "./_helpers.ts";
 
 const rec = (meanSeconds: number) => ({
   key: "k",
@@ -103,4 +105,22 @@ Deno.test("the reporter prints the estimate first and the time left after each i
   now = 600;
   reporter.handle({ type: "finish", name: "target", outcome: "ran", seconds: 600 });
   assert.match(lines[1]!, /^ran +target 600\.00 s \(about 41 min left at 2 jobs\)$/);
+});
+
+Deno.test("repro --dry and repro show the time left from the timing record", async () => {
+  const dir = copyFixture("basic");
+  const pipeline = join(dir, "pipeline.yaml");
+  try {
+    const first = await cli(["repro", "--pipeline", pipeline]);
+    assert.equal(first.code, 0);
+    assert.doesNotMatch(first.stdout, /left at/, "nothing ran here before: no estimate");
+    const dry = await cli(["repro", "--pipeline", pipeline, "--dry", "--force", "-j", "2"]);
+    assert.match(dry.stdout, /^estimate: about \d+ s left at 2 jobs$/m);
+    const again = await cli(["repro", "--pipeline", pipeline, "--force", "-j", "1"]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /^estimate: about \d+ s left at 1 job$/m);
+    assert.match(again.stdout, /^ran +gen@alpha .* s \(about \d+ s left at 1 job\)$/m);
+  } finally {
+    cleanup(dir);
+  }
 });
