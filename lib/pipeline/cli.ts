@@ -15,7 +15,7 @@ import { reproduce, type ReproEvent } from "./execute.ts";
 import { readRecordedCosts } from "./costs.ts";
 import { LockFileError, readLockFile } from "./lock_file.ts";
 import { parseSetArg } from "./params.ts";
-import { parseShard, selectInstances } from "./plan.ts";
+import { parseShard, selectInstances, type Selection } from "./plan.ts";
 import { acquireProcessLock, WorkspaceBusyError } from "./process_lock.ts";
 import { ConsoleReporter } from "./reporter.ts";
 import {
@@ -29,6 +29,9 @@ import {
 import { computeStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
 import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
+import { estimateRemaining, formatDuration, formatEta, instanceCosts } from "./eta.ts";
+import { drawSample, headCommit } from "./sample.ts";
+import type { Graph } from "./graph.ts";
 import { CommaPathError } from "./sandbox_args.ts";
 import { openWorkspaceAt, saveWorkspaceState } from "./workspace.ts";
 import type { ParamValue } from "./stage_context.ts";
@@ -65,6 +68,7 @@ const USAGE = `Usage:
   repro [targets...] [--force] [--dry] [--downstream] [--jobs N] [--profile P] [--set key=value]
         [--pipeline FILE] [--cache DIR] [--json] [--check] [--shard i/n] [--wait]
         [--timeout SECONDS] [--max-instances N]
+        [--check --sample K [--sample-seed S] [--sample-max-seconds S] [--sample-stages a,b]]
         [--remote s3://bucket/prefix] [--shard-wait SECONDS] [--executor local|slurm]
         [--slurm-partition P] [--slurm-account A] [--slurm-args "ARGS"] [--group-seconds S]
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
@@ -93,6 +97,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         timeout: { type: "string" },
         mermaid: { type: "boolean" },
         "max-instances": { type: "string" },
+        sample: { type: "string" },
+        "sample-seed": { type: "string" },
+        "sample-max-seconds": { type: "string" },
+        "sample-stages": { type: "string" },
         ...SCALE_FLAGS,
         ...EXECUTOR_FLAGS,
         help: { type: "boolean", short: "h" },
@@ -180,7 +188,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     return 2;
   }
 
-  let selection;
+  let selection: Selection;
   try {
     selection = selectInstances(graph, {
       targets,
@@ -190,6 +198,19 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;
+  }
+  let sampleSkip = new Set<string>();
+  if (v.sample !== undefined) {
+    const drawn = sampleSelection(v, graph, ws, selection.targeted, shard !== undefined);
+    if (typeof drawn === "string") {
+      io.stderr(`${drawn}\n`);
+      return drawn.startsWith("--sample: pipeline.lock holds no") ? 1 : 2;
+    }
+    io.stderr(`${drawn.note}\n`);
+    const drawnSel = selectInstances(graph, { targets: drawn.picked });
+    // Only the drawn instances are recomputed; their upstream is up to date, restored or rerun.
+    sampleSkip = new Set(drawnSel.selected.filter((n) => !drawnSel.targeted.has(n)));
+    selection = drawnSel;
   }
   let scale: ScaleOut;
   try {
@@ -202,7 +223,8 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   for (const note of scale.notes) io.stderr(`${note}\n`);
   const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
-  const partial = targets.length > 0 || shard !== undefined;
+  const partial = targets.length > 0 || shard !== undefined || v.sample !== undefined;
+  const checkSkip = new Set([...scale.awaited, ...sampleSkip]);
 
   if (command === "status" || v.dry) {
     const statuses = await computeStatus(graph, ws, { selected: selection.selected, force });
@@ -218,10 +240,15 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
           );
           for (const r of s.reasons) io.stdout(`    ${r}\n`);
         }
+        const noted = statuses.filter((s) => s.notes?.length);
+        for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
+        const missing = noted.length
+          ? ` (${noted.length} with large outs missing, restorable)`
+          : "";
         io.stdout(
           `profile "${graph.profile}": ${
             statuses.length - stale.length
-          } up to date, ${stale.length} stale\n`,
+          } up to date${missing}, ${stale.length} stale\n`,
         );
       }
       return 0;
@@ -245,7 +272,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
         } ${s.name}\n`,
       );
     }
-    if (ran.length) out(`${etaLine(readTimings(timingPath(ws.stateDir)), ran)}\n`);
+    if (ran.length) {
+      const timings = readTimings(timingPath(ws.stateDir));
+      out(`${etaLine(timings, ran)}\n`);
+      const costs = instanceCosts(graph.instances, timings);
+      const eta = estimateRemaining(graph.instances, new Set(ran), costs, jobsOf(jobs));
+      out(`estimate: ${formatEta(eta)}\n`);
+    }
     if (v.json) {
       const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
       io.stdout(`${JSON.stringify(obj)}\n`);
@@ -288,23 +321,26 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
+    const runJobs = jobs ?? executor.jobs;
+    const eta = await reporterEta(graph, ws, selection.selected, force, jobsOf(runJobs));
     const reporter = new ConsoleReporter({
       writeLine: (l) => lineOut(`${l}\n`),
       ...(io.tty ? { writeBar: io.stderr } : {}),
       total: selection.selected.length,
+      ...(eta ? { eta } : {}),
     });
     const t0 = performance.now();
     const result = await reproduce(graph, ws, {
       ...(partial ? { selected: selection.selected } : {}),
       force,
-      ...(jobs ?? executor.jobs ? { jobs: jobs ?? executor.jobs } : {}),
+      ...(runJobs ? { jobs: runJobs } : {}),
       ...(timeout !== undefined ? { timeout } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
       ...(scale.hooks ?? {}),
       ...(executor.runChild ? { runChild: executor.runChild } : {}),
-      ...(scale.awaited.size ? { checkSkip: scale.awaited } : {}),
+      ...(checkSkip.size ? { checkSkip } : {}),
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
@@ -362,6 +398,87 @@ function etaLine(timings: Timings, names: readonly string[]): string {
   const unknown = names.length - known;
   return `estimate: ~${total.toFixed(1)} s of stage time for ${known} of ${names.length} ` +
     `instance(s) that ran here before${unknown ? ` (${unknown} never did)` : ""}`;
+}
+
+/**
+ * `--check --sample K`: draws K instances the lock holds (see `sample.ts`), or says why not
+ * (a usage problem, or an empty lock: "--sample: pipeline.lock holds no ...").
+ */
+function sampleSelection(
+  v: Record<string, unknown>,
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  targeted: ReadonlySet<string>,
+  sharded: boolean,
+): { picked: string[]; note: string } | string {
+  const k = Number(v.sample);
+  if (!Number.isInteger(k) || k < 1) {
+    return `Invalid --sample "${v.sample}": expected a positive integer`;
+  }
+  if (!v.check) {
+    return "--sample needs --check: it recomputes a sample to compare with pipeline.lock";
+  }
+  if (sharded) return "--sample and --shard do not combine";
+  const maxRaw = v["sample-max-seconds"];
+  const maxSeconds = maxRaw === undefined ? undefined : Number(maxRaw);
+  if (maxSeconds !== undefined && !(maxSeconds > 0)) {
+    return `Invalid --sample-max-seconds "${maxRaw}": expected a positive number of seconds`;
+  }
+  const stagesRaw = v["sample-stages"] as string | undefined;
+  const stages = stagesRaw?.split(",").map((x) => x.trim()).filter((x) => x);
+  const unknown = stages?.find((st) => !graph.stages.includes(st));
+  if (unknown) {
+    return `Invalid --sample-stages: unknown stage "${unknown}" (expected one of ${
+      graph.stages.map((x) => `"${x}"`).join(", ")
+    })`;
+  }
+  const entries = readLockFile(ws.lockPath).profiles[graph.profile] ?? {};
+  const candidates = graph.instances.filter((i) =>
+    targeted.has(i.name) && Object.hasOwn(entries, i.name) &&
+    (!stages || stages.includes(i.stage))
+  ).map((i) => i.name);
+  const where = stages ? ` of stage(s) ${stages.join(", ")}` : "";
+  if (!candidates.length) {
+    return `--sample: pipeline.lock holds no instances${where} of profile "${graph.profile}" ` +
+      `to check; nothing was recomputed`;
+  }
+  const seed = (v["sample-seed"] as string | undefined) ?? headCommit(ws.root);
+  if (seed === undefined) {
+    return "--sample: no --sample-seed given and `git rev-parse HEAD` found no commit to seed by";
+  }
+  const costs = instanceCosts(graph.instances, readTimings(timingPath(ws.stateDir)));
+  const picked = drawSample(candidates, k, seed, {
+    costs,
+    ...(maxSeconds !== undefined ? { maxSeconds } : {}),
+  });
+  const cost = (n: string) =>
+    costs.has(n) ? ` (~${formatDuration(costs.get(n)!)} here before)` : "";
+  return {
+    picked,
+    note: `--check --sample ${k}: recomputing ${picked.map((n) => n + cost(n)).join(", ")}, ` +
+      `drawn from ${candidates.length} instance(s)${where} in pipeline.lock by seed ${seed}`,
+  };
+}
+
+/** The executor's default worker count when `--jobs` is not given. */
+function jobsOf(jobs: number | undefined): number {
+  return Math.max(1, jobs ?? navigator.hardwareConcurrency ?? 1);
+}
+
+/** The reporter's estimate inputs: what `status` says will run, and the recorded costs. */
+async function reporterEta(
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  selected: readonly string[],
+  force: ReadonlySet<string>,
+  jobs: number,
+) {
+  const timings = readTimings(timingPath(ws.stateDir));
+  // Nothing ran here before: no estimate, and no status pass before the run.
+  if (!Object.keys(timings.instances).length) return undefined;
+  const statuses = await computeStatus(graph, ws, { selected, force });
+  const pending = new Set(statuses.filter((s) => s.state === "run").map((s) => s.name));
+  return { nodes: graph.instances, pending, costs: instanceCosts(graph.instances, timings), jobs };
 }
 
 /** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */

@@ -14,11 +14,18 @@ import type { Graph, Instance } from "./graph.ts";
 import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath, writeFileAtomic } from "./fs_util.ts";
-import { differingOuts } from "./replication.ts";
+import { differingOuts, type RecordedOuts } from "./replication.ts";
+import {
+  ignoredFilesOf,
+  ignoredOutsOf,
+  producersOf,
+  recordedDep,
+  splitChanges,
+} from "./missing_outs.ts";
 import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
-import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
+import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
 export type Outcome = "ran" | "restored" | "up-to-date" | "failed" | "skipped";
@@ -184,6 +191,181 @@ export async function reproduce(
     return outcome;
   };
 
+  const ignored = await ignoredOutsOf(graph, ws.root);
+  // Outs that up-to-date instances left missing (git ignores them): provided when a running
+  // downstream needs them (`provide`), once per producer.
+  const leftMissing = new Map<string, Set<string>>();
+  const providing = new Map<string, Promise<string | undefined>>();
+  const byName = new Map(graph.instances.map((i) => [i.name, i]));
+
+  /**
+   * Dep hashes of an instance. A dep missing from the workspace because its up-to-date producer
+   * left it missing counts by the hash the producer's lock entry records (`needs` names them).
+   */
+  const depsOf = (inst: Instance) => {
+    const hashes: Record<string, Digest> = {};
+    const needs = new Set<string>();
+    const missing: string[] = [];
+    for (const dep of inst.deps) {
+      const ups = producersOf(graph, inst, dep).filter((u) => leftMissing.has(u.name));
+      const recorded = ups.length
+        ? recordedDep(
+          ws.hashes,
+          ws.root,
+          dep,
+          ups.map((u) => ({ entry: entries[u.name]!, run: ws.cache.getRun(entries[u.name]!.key) })),
+        )
+        : undefined;
+      const h = recorded ?? ws.hashes.hashPath(resolve(ws.root, dep));
+      if (h === undefined) missing.push(dep);
+      else hashes[dep] = h;
+      if (recorded !== undefined) { for (const u of ups) needs.add(u.name); }
+    }
+    return { hashes, missing, needs };
+  };
+
+  /** A lock entry's record of the ignored files in a run's folder outs (when there are any). */
+  const largeOf = async (run: RunEntry) => {
+    const files = await ignoredFilesOf(ws.root, run);
+    return Object.keys(files).length ? { ignoredFiles: files } : {};
+  };
+
+  /** Runs an instance in a child (under the semaphore) and collects its outs from its folder. */
+  const execChild = async (inst: Instance, announce: boolean): Promise<ChildRun> => {
+    await sem.acquire();
+    try {
+      if (options.signal?.aborted) return { error: "interrupted", interrupted: true };
+      if (announce) emit({ type: "start", name: inst.name });
+      const t1 = performance.now();
+      const dir = join(runDir, safeName(inst.name));
+      removePath(dir);
+      Deno.mkdirSync(dir, { recursive: true });
+      const ctxOuts: string[] = [];
+      for (const o of inst.outs) {
+        const abs = join(dir, o);
+        if (o.endsWith("/")) Deno.mkdirSync(abs, { recursive: true });
+        else Deno.mkdirSync(dirname(abs), { recursive: true });
+        ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
+      }
+      const start = Date.now();
+      const result = await (options.runChild ?? runSandboxed)({
+        workspace: ws.root,
+        module: resolve(ws.root, inst.run),
+        writeDir: dir,
+        net: inst.net,
+        ...(inst.env ? { env: inst.env } : {}),
+        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
+        registry,
+        ctx: {
+          name: inst.name,
+          vars: inst.vars,
+          params: inst.params,
+          deps: inst.deps,
+          outs: ctxOuts,
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(announce
+          ? { onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }) }
+          : {}),
+      });
+      const end = Date.now();
+      timings.set(inst.name, { start, end });
+      const seconds = (end - start) / 1000;
+      try {
+        writeFileAtomic(
+          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
+          result.log + timingLine(seconds, result.measures),
+        );
+      } catch {
+        // a log is a convenience
+      }
+      if (!result.ok) {
+        removePath(dir);
+        return {
+          error: result.error ?? "the stage failed",
+          log: result.log,
+          interrupted: result.error === "interrupted",
+          t1,
+        };
+      }
+      const collected = collectOuts(dir, inst);
+      if (typeof collected === "string") {
+        removePath(dir);
+        return { error: collected, log: result.log, t1 };
+      }
+      return { collected, dir, seconds, measures: result.measures, log: result.log, t1 };
+    } finally {
+      sem.release();
+    }
+  };
+
+  const provide = (name: string, forWhom: string): Promise<string | undefined> => {
+    let p = providing.get(name);
+    if (!p) {
+      p = provideOuts(byName.get(name)!, forWhom);
+      providing.set(name, p);
+    }
+    return p;
+  };
+
+  /**
+   * Brings back the outs an up-to-date instance left missing: from the cache (a remote through
+   * `beforeRestore`), else by rerunning it, which must give the bytes its lock entry records.
+   * Returns why it could not.
+   */
+  const provideOuts = async (inst: Instance, forWhom: string): Promise<string | undefined> => {
+    const entry = entries[inst.name]!;
+    const outs = [...leftMissing.get(inst.name)!].map((o) => `"${o}"`).join(", ");
+    const warn = (message: string) => emit({ type: "warning", name: inst.name, message });
+    try {
+      await options.beforeRestore?.(inst.name, entry.key);
+    } catch {
+      // no remote copy: rerun below
+    }
+    const restored = tryRestore(ws, inst, entry.key, runDir, warn);
+    if (restored) {
+      const diff = differingOuts(entry, recordedOf(restored));
+      if (diff.length) {
+        return `the cache entry of ${inst.name} differs from pipeline.lock in ${diff.join(", ")}`;
+      }
+      leftMissing.delete(inst.name);
+      warn(`restored missing out(s) ${outs} from the cache for ${forWhom}`);
+      return undefined;
+    }
+    const deps = depsOf(inst);
+    if (deps.missing.length) {
+      return `cannot rerun ${inst.name} to provide ${outs}: its dep "${
+        deps.missing[0]
+      }" is missing`;
+    }
+    for (const up of deps.needs) {
+      const why = await provide(up, inst.name);
+      if (why) return why;
+    }
+    warn(`out(s) ${outs} missing and not in the cache: rerunning it for ${forWhom}`);
+    const r = await execChild(inst, false);
+    if ("error" in r) return `rerunning ${inst.name} to provide ${outs} failed: ${r.error}`;
+    const diff = differingOuts(entry, recordedOf(r.collected));
+    if (diff.length) {
+      removePath(r.dir);
+      if (check) mismatched.add(inst.name);
+      return `rerunning ${inst.name} to provide ${outs} gave outs that differ from pipeline.lock ` +
+        `(${diff.join(", ")}): it does not reproduce its recorded bytes; nothing was placed`;
+    }
+    try {
+      ws.cache.store(entry.key, r.collected, r.dir);
+      await options.afterStore?.(inst.name, entry.key);
+    } catch (e) {
+      warn(`could not cache the rerun: ${(e as Error).message}`);
+    }
+    placeOuts(ws, inst, r.dir, r.collected);
+    removePath(r.dir);
+    samples.set(inst.name, { key: entry.key, seconds: r.seconds, measures: r.measures });
+    leftMissing.delete(inst.name);
+    warn(`reran in ${r.seconds.toFixed(2)} s: outs byte-identical to pipeline.lock`);
+    return undefined;
+  };
+
   const processOne = async (inst: Instance): Promise<Outcome> => {
     const ups = inst.upstream.filter((u) => selected.has(u));
     const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
@@ -191,7 +373,7 @@ export async function reproduce(
     const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
     if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);
     if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
-    const deps = hashDeps(ws, inst);
+    const deps = depsOf(inst);
     if (deps.missing.length) {
       return finish(
         inst.name,
@@ -224,7 +406,17 @@ export async function reproduce(
       (options.force?.has(inst.name) ?? false);
     if (!forced) {
       const prev = prevEntries[inst.name];
-      if (prev && prev.key === key && !changedOuts(ws, inst, prev).length) {
+      const changes = prev && prev.key === key
+        ? splitChanges(changedOuts(ws, inst, prev), ignored, {
+          hashes: ws.hashes,
+          root: ws.root,
+          entry: prev,
+        })
+        : undefined;
+      if (prev && changes && !changes.stale.length) {
+        if (changes.restorable.length) {
+          leftMissing.set(inst.name, new Set(changes.restorable.map((c) => c.path)));
+        }
         entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
         return finish(inst.name, "up-to-date", t0);
       }
@@ -238,91 +430,40 @@ export async function reproduce(
         (message) => emit({ type: "warning", name: inst.name, message }),
       );
       if (restored) {
-        entries[inst.name] = entryFor(restored);
+        entries[inst.name] = { ...entryFor(restored), ...(await largeOf(restored)) };
         return finish(inst.name, "restored", t0);
       }
     }
-    await sem.acquire();
-    try {
-      if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
-      emit({ type: "start", name: inst.name });
-      const t1 = performance.now();
-      const dir = join(runDir, safeName(inst.name));
-      removePath(dir);
-      Deno.mkdirSync(dir, { recursive: true });
-      const ctxOuts: string[] = [];
-      for (const o of inst.outs) {
-        const abs = join(dir, o);
-        if (o.endsWith("/")) Deno.mkdirSync(abs, { recursive: true });
-        else Deno.mkdirSync(dirname(abs), { recursive: true });
-        ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
-      }
-      const start = Date.now();
-      const result = await (options.runChild ?? runSandboxed)({
-        workspace: ws.root,
-        module: resolve(ws.root, inst.run),
-        writeDir: dir,
-        net: inst.net,
-        ...(inst.env ? { env: inst.env } : {}),
-        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
-        registry,
-        ctx: {
-          name: inst.name,
-          vars: inst.vars,
-          params: inst.params,
-          deps: inst.deps,
-          outs: ctxOuts,
-        },
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }),
-      });
-      const end = Date.now();
-      timings.set(inst.name, { start, end });
-      const seconds = (end - start) / 1000;
-      try {
-        writeFileAtomic(
-          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
-          result.log + timingLine(seconds, result.measures),
-        );
-      } catch {
-        // a log is a convenience
-      }
-      if (!result.ok) {
-        removePath(dir);
-        if (result.error === "interrupted") return finish(inst.name, "skipped", t1, "interrupted");
-        return finish(inst.name, "failed", t1, result.error, result.log);
-      }
-      const collected = collectOuts(dir, inst);
-      if (typeof collected === "string") {
-        removePath(dir);
-        return finish(inst.name, "failed", t1, collected, result.log);
-      }
-      if (check) {
-        const prev = prevEntries[inst.name];
-        const outsNow = Object.fromEntries(
-          Object.entries(collected.outs).map(([p, r]) => [p, r.hash]),
-        );
-        const now = { outs: outsNow, metrics: collected.metrics };
-        if (!prev || differingOuts(prev, now).length > 0) mismatched.add(inst.name);
-      }
-      // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-      try {
-        if (!mismatched.has(inst.name)) {
-          ws.cache.store(key, collected, dir);
-          await options.afterStore?.(inst.name, key);
-        }
-      } catch (e) {
-        removePath(dir);
-        return finish(inst.name, "failed", t1, (e as Error).message, result.log);
-      }
-      placeOuts(ws, inst, dir, collected);
-      removePath(dir);
-      entries[inst.name] = entryFor(collected);
-      samples.set(inst.name, { key, seconds, measures: result.measures });
-      return finish(inst.name, "ran", t1, undefined, result.log);
-    } finally {
-      sem.release();
+    // It runs: first bring back the large outs its deps name that were left missing.
+    for (const up of deps.needs) {
+      const why = await provide(up, inst.name);
+      if (why) return finish(inst.name, "failed", t0, why);
     }
+    const r = await execChild(inst, true);
+    if ("error" in r) {
+      if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
+      return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);
+    }
+    const { collected, dir, t1 } = r;
+    if (check) {
+      const prev = prevEntries[inst.name];
+      if (!prev || differingOuts(prev, recordedOf(collected)).length > 0) mismatched.add(inst.name);
+    }
+    // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
+    try {
+      if (!mismatched.has(inst.name)) {
+        ws.cache.store(key, collected, dir);
+        await options.afterStore?.(inst.name, key);
+      }
+    } catch (e) {
+      removePath(dir);
+      return finish(inst.name, "failed", t1, (e as Error).message, r.log);
+    }
+    placeOuts(ws, inst, dir, collected);
+    removePath(dir);
+    entries[inst.name] = { ...entryFor(collected), ...(await largeOf(collected)) };
+    samples.set(inst.name, { key, seconds: r.seconds, measures: r.measures });
+    return finish(inst.name, "ran", t1, undefined, r.log);
   };
 
   for (const inst of instances) done.set(inst.name, processOne(inst));
@@ -364,6 +505,31 @@ export async function reproduce(
     outcomes,
     interrupted: options.signal?.aborted ?? false,
     timings,
+  };
+}
+
+/** A child run: its collected outs in `dir`, or why it failed. */
+type ChildRun =
+  | {
+    readonly collected: RunEntry;
+    readonly dir: string;
+    readonly seconds: number;
+    readonly measures: Readonly<Record<string, number>>;
+    readonly log: string;
+    readonly t1: number;
+  }
+  | {
+    readonly error: string;
+    readonly log?: string;
+    readonly interrupted?: boolean;
+    readonly t1?: number;
+  };
+
+/** A run's outs as `differingOuts` compares them. */
+function recordedOf(run: RunEntry): RecordedOuts {
+  return {
+    outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
+    metrics: run.metrics,
   };
 }
 

@@ -11,6 +11,7 @@
  *       "<instance name>": {
  *         "code": { "<workspace-relative module path>": "<sha256>" },
  *         "deps": { "<dep path>": "<sha256; folder: sha256 of its manifest>" },
+ *         "ignoredFiles": { "<file inside a folder out that git ignores>": "<sha256>" },
  *         "key": "<sha256: the instance key>",
  *         "metrics": { "<metrics file>": { "<dotted.number.path>": 0.97 } },
  *         "outs": { "<out path; folders end in />": "<sha256; folder: manifest hash>" },
@@ -59,6 +60,11 @@ export interface LockEntry {
   readonly outs: Readonly<Record<string, Digest>>;
   /** Metrics file → flattened numeric values (dotted path → number). */
   readonly metrics: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Files inside folder outs that git ignores (workspace path → hash): large files that may stay
+   * missing (`missing_outs.ts`). Absent in entries written before this field existed.
+   */
+  readonly ignoredFiles?: Readonly<Record<string, Digest>>;
 }
 
 /** The whole lock file. */

@@ -4,7 +4,20 @@
  *
  * @module
  */
+import { estimateRemaining, type EtaNode, formatEta } from "./eta.ts";
 import type { ReproEvent } from "./execute.ts";
+
+/** What the reporter needs to estimate the time left (see `eta.ts`). */
+export interface ReporterEta {
+  /** The graph's instances, in graph order. */
+  readonly nodes: readonly EtaNode[];
+  /** Instances expected to run (not up to date, not restorable). */
+  readonly pending: ReadonlySet<string>;
+  /** Expected seconds by instance (`instanceCosts`). */
+  readonly costs: ReadonlyMap<string, number>;
+  /** Workers. */
+  readonly jobs: number;
+}
 
 /** Options for {@linkcode ConsoleReporter}. */
 export interface ReporterOptions {
@@ -14,6 +27,10 @@ export interface ReporterOptions {
   readonly writeBar?: (text: string) => void;
   /** Number of instances in the run (for the bar). */
   readonly total: number;
+  /** Time-left estimates: printed first, then on the bar and after each instance that ran. */
+  readonly eta?: ReporterEta;
+  /** Clock in seconds (default `performance.now() / 1000`; tests pass their own). */
+  readonly now?: () => number;
 }
 
 const LABEL: Record<string, string> = {
@@ -31,15 +48,33 @@ export class ConsoleReporter {
   #running = new Map<string, { done: number; total: number }>();
   #lastBar = 0;
   #barShown = false;
+  #pending: Set<string>;
+  #startedAt = new Map<string, number>();
 
-  /** Builds a reporter. */
+  /** Builds a reporter; with `eta`, writes the first estimate line at once. */
   constructor(options: ReporterOptions) {
     this.#opts = options;
+    this.#pending = new Set(options.eta?.pending ?? []);
+    if (options.eta && this.#pending.size) options.writeLine(`estimate: ${this.etaText()}`);
+  }
+
+  /** The current time-left line (`about 12 min left at 2 jobs`), or "" without estimates. */
+  etaText(): string {
+    const eta = this.#opts.eta;
+    if (!eta) return "";
+    const now = this.#now();
+    const elapsed = new Map([...this.#startedAt].map(([n, t]) => [n, now - t]));
+    return formatEta(estimateRemaining(eta.nodes, this.#pending, eta.costs, eta.jobs, elapsed));
+  }
+
+  #now(): number {
+    return this.#opts.now?.() ?? performance.now() / 1000;
   }
 
   /** Handles one event. */
   handle(ev: ReproEvent): void {
     if (ev.type === "start") {
+      this.#startedAt.set(ev.name, this.#now());
       this.#running.set(ev.name, { done: 0, total: 0 });
       this.#drawBar(true);
     } else if (ev.type === "warning") {
@@ -51,6 +86,8 @@ export class ConsoleReporter {
       this.#drawBar(false);
     } else {
       this.#running.delete(ev.name);
+      this.#startedAt.delete(ev.name);
+      const wasPending = this.#pending.delete(ev.name);
       this.#finished++;
       this.#clearBar();
       const note = ev.outcome === "restored"
@@ -61,7 +98,10 @@ export class ConsoleReporter {
       const dur = ev.outcome === "ran" || ev.outcome === "failed"
         ? ` ${ev.seconds.toFixed(2)} s`
         : "";
-      this.#opts.writeLine(`${LABEL[ev.outcome]}${ev.name}${note}${dur}`);
+      const left = wasPending && ev.outcome === "ran" && this.#pending.size
+        ? ` (${this.etaText()})`
+        : "";
+      this.#opts.writeLine(`${LABEL[ev.outcome]}${ev.name}${note}${dur}${left}`);
       if (ev.error && ev.outcome === "failed") {
         this.#opts.writeLine(`  error: ${ev.error}`);
         const tail = (ev.log ?? "").trim().split("\n").slice(-15).filter((l) => l);
@@ -104,9 +144,10 @@ export class ConsoleReporter {
     } catch {
       // not a terminal: keep the default
     }
+    const eta = this.#opts.eta && this.#pending.size ? ` · ${this.etaText()}` : "";
     const text = `[${"#".repeat(filled)}${
       "-".repeat(width - filled)
-    }] ${this.#finished}/${this.#opts.total} ${parts.join(", ")}${more}`;
+    }] ${this.#finished}/${this.#opts.total}${eta} ${parts.join(", ")}${more}`;
     write(`\r\x1b[2K${text.slice(0, Math.max(10, cols - 1))}`);
     this.#barShown = true;
   }

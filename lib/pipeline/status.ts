@@ -13,6 +13,7 @@ import { canonicalJson, type Digest } from "./hash.ts";
 import { type LockEntry, readLockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { changedOuts, type Workspace } from "./workspace.ts";
+import { ignoredOutsOf, recordedDep, splitChanges } from "./missing_outs.ts";
 
 /** What repro would do with an instance. */
 export type InstanceState = "up-to-date" | "restore" | "run";
@@ -23,6 +24,8 @@ export interface InstanceStatus {
   readonly state: InstanceState;
   /** Why it is not up to date (empty when it is). */
   readonly reasons: readonly string[];
+  /** Up to date with remarks, e.g. `out "m.weights" missing (restorable)`. */
+  readonly notes?: readonly string[];
 }
 
 /** Options for {@linkcode computeStatus}. */
@@ -43,8 +46,12 @@ export async function computeStatus(
   const entries = lock.profiles[graph.profile] ?? {};
   const selected = new Set(options.selected ?? graph.instances.map((i) => i.name));
   const byName = new Map(graph.instances.map((i) => [i.name, i]));
-  const states = new Map<string, { state: InstanceState; run?: RunEntry }>();
+  const states = new Map<
+    string,
+    { state: InstanceState; run?: RunEntry; leftMissing?: boolean }
+  >();
   const out: InstanceStatus[] = [];
+  const ignored = await ignoredOutsOf(graph, ws.root);
 
   for (const inst of graph.instances) {
     if (!selected.has(inst.name)) continue;
@@ -59,7 +66,10 @@ export async function computeStatus(
       );
       const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
       if (!pending.length) {
-        const h = ws.hashes.hashPath(resolve(ws.root, dep));
+        // Large outs an up-to-date producer left missing count by the hashes its lock records.
+        const ups = producers.filter((p) => states.get(p)?.leftMissing);
+        const h = (ups.length ? recorded(ups, dep) : undefined) ??
+          ws.hashes.hashPath(resolve(ws.root, dep));
         if (h === undefined) unknownBecause.push(`dep "${dep}" is missing`);
         else depHashes[dep] = h;
         continue;
@@ -80,6 +90,7 @@ export async function computeStatus(
     if (forced) reasons.push("forced");
     let state: InstanceState;
     let run: RunEntry | undefined;
+    const notes: string[] = [];
     if (unknownBecause.length) {
       reasons.push(...new Set(unknownBecause));
       if (prev) reasons.push(...explain(prev, inst, undefined, code));
@@ -92,14 +103,37 @@ export async function computeStatus(
         const why = explain(prev, inst, depHashes, code);
         reasons.push(...(why.length ? why : ["definition changed"]));
       } else {
-        for (const c of changedOuts(ws, inst, prev)) reasons.push(`out "${c.path}" ${c.why}`);
+        const changes = splitChanges(changedOuts(ws, inst, prev), ignored, {
+          hashes: ws.hashes,
+          root: ws.root,
+          entry: prev,
+        });
+        for (const c of changes.stale) reasons.push(`out "${c.path}" ${c.why}`);
+        for (const c of changes.restorable) notes.push(`out "${c.path}" missing (restorable)`);
       }
       state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
     }
-    states.set(inst.name, { state, ...(run ? { run } : {}) });
-    out.push({ name: inst.name, state, reasons });
+    states.set(inst.name, {
+      state,
+      ...(run ? { run } : {}),
+      ...(state === "up-to-date" && notes.length ? { leftMissing: true } : {}),
+    });
+    out.push({
+      name: inst.name,
+      state,
+      reasons,
+      ...(state === "up-to-date" && notes.length ? { notes } : {}),
+    });
   }
   return out;
+
+  function recorded(producers: readonly string[], dep: string): Digest | undefined {
+    const known = producers.flatMap((p) => {
+      const entry = entries[p];
+      return entry ? [{ entry, run: ws.cache.getRun(entry.key) }] : [];
+    });
+    return recordedDep(ws.hashes, ws.root, dep, known);
+  }
 }
 
 function predict(run: RunEntry | undefined, dep: string): Digest | undefined {

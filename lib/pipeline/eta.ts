@@ -1,0 +1,140 @@
+/**
+ * Time-left estimates from the runner's timing record (`timing.ts`): each pending instance's
+ * recorded mean seconds (else the mean of its stage's recorded instances), scheduled over the DAG
+ * on `jobs` workers by list scheduling (ready instances in graph order take the first free
+ * worker). Pure functions; the executor and reporter feed them.
+ *
+ * @module
+ */
+import type { Timings } from "./timing.ts";
+
+/** What the estimator needs of an instance. */
+export interface EtaNode {
+  readonly name: string;
+  readonly stage: string;
+  /** Upstream instance names (only pending ones matter). */
+  readonly upstream: readonly string[];
+}
+
+/** An estimate of the time left. */
+export interface Eta {
+  /** Wall-clock seconds until every pending instance has finished (known costs only). */
+  readonly seconds: number;
+  /** Pending instances with a recorded (or stage-mean) cost. */
+  readonly known: number;
+  /** Pending instances with no recorded cost at all (counted as 0 s). */
+  readonly unknown: number;
+  /** Workers assumed. */
+  readonly jobs: number;
+}
+
+/**
+ * The expected seconds of each named instance: its own recorded mean, else the mean over the
+ * recorded instances of its stage; absent when neither is known.
+ */
+export function instanceCosts(
+  nodes: readonly EtaNode[],
+  timings: Timings,
+): Map<string, number> {
+  const byStage = new Map<string, number[]>();
+  const stageOf = new Map(nodes.map((n) => [n.name, n.stage]));
+  for (const [name, rec] of Object.entries(timings.instances)) {
+    // Instance names are `stage@vars` or `stage`; the graph knows the stage of its own names.
+    const stage = stageOf.get(name) ?? name.split("@")[0]!;
+    const list = byStage.get(stage) ?? [];
+    list.push(rec.meanSeconds);
+    byStage.set(stage, list);
+  }
+  const costs = new Map<string, number>();
+  for (const n of nodes) {
+    const own = timings.instances[n.name]?.meanSeconds;
+    const peers = byStage.get(n.stage);
+    const cost = own ??
+      (peers?.length ? peers.reduce((a, b) => a + b, 0) / peers.length : undefined);
+    if (cost !== undefined && Number.isFinite(cost)) costs.set(n.name, Math.max(0, cost));
+  }
+  return costs;
+}
+
+/**
+ * Estimates the time left to finish `pending` (instance names) on `jobs` workers.
+ * `elapsed` gives, for instances already running, the seconds they have run: they occupy a
+ * worker first, for what is left of their cost.
+ *
+ * @example Two independent 10 s instances and one 5 s instance after them, on 2 workers
+ * ```ts
+ * import { estimateRemaining } from "./eta.ts";
+ * const nodes = [
+ *   { name: "a", stage: "a", upstream: [] },
+ *   { name: "b", stage: "b", upstream: [] },
+ *   { name: "c", stage: "c", upstream: ["a", "b"] },
+ * ];
+ * const costs = new Map([["a", 10], ["b", 10], ["c", 5]]);
+ * const eta = estimateRemaining(nodes, new Set(["a", "b", "c"]), costs, 2);
+ * if (eta.seconds !== 15) throw new Error(`expected 15 s, got ${eta.seconds}`);
+ * ```
+ */
+export function estimateRemaining(
+  nodes: readonly EtaNode[],
+  pending: ReadonlySet<string>,
+  costs: ReadonlyMap<string, number>,
+  jobs: number,
+  elapsed: ReadonlyMap<string, number> = new Map(),
+): Eta {
+  const workers = Math.max(1, Math.floor(jobs));
+  const todo = nodes.filter((n) => pending.has(n.name));
+  const finishAt = new Map<string, number>();
+  // Workers' next free times; running instances hold a worker from time 0.
+  const free: number[] = [];
+  let known = 0;
+  let unknown = 0;
+  const costOf = (name: string): number => {
+    const c = costs.get(name);
+    if (c === undefined) unknown++;
+    else known++;
+    return c ?? 0;
+  };
+  const rest: EtaNode[] = [];
+  for (const n of todo) {
+    if (elapsed.has(n.name) && free.length < workers) {
+      const end = Math.max(0, costOf(n.name) - elapsed.get(n.name)!);
+      finishAt.set(n.name, end);
+      free.push(end);
+    } else rest.push(n);
+  }
+  while (free.length < workers) free.push(0);
+  // List scheduling in graph order (a topological order): each instance starts when a worker is
+  // free and its pending upstream has finished.
+  for (const n of rest) {
+    free.sort((a, b) => a - b);
+    const ready = Math.max(0, ...n.upstream.map((u) => finishAt.get(u) ?? 0));
+    const start = Math.max(free[0]!, ready);
+    const end = start + costOf(n.name);
+    free[0] = end;
+    finishAt.set(n.name, end);
+  }
+  const seconds = Math.max(0, ...finishAt.values());
+  return { seconds, known, unknown, jobs: workers };
+}
+
+/** A human duration: `40 s`, `12 min`, `3 h 10 min`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const m = min % 60;
+  return m ? `${h} h ${m} min` : `${h} h`;
+}
+
+/** The estimate as a line: `about 3 h 10 min left at 2 jobs (4 instances never ran here)`. */
+export function formatEta(eta: Eta): string {
+  if (!eta.known) {
+    return `unknown: none of the ${eta.unknown} instance(s) to run has run here before`;
+  }
+  const unknown = eta.unknown ? ` (${eta.unknown} instance(s) never ran here, not counted)` : "";
+  return `about ${formatDuration(eta.seconds)} left at ${eta.jobs} job${
+    eta.jobs === 1 ? "" : "s"
+  }${unknown}`;
+}
