@@ -7,7 +7,7 @@
  * strategy, rule and threshold.
  *
  * Deps: `select` outs — folders holding `trace.json` (and `summary.json`, for the dataset,
- * strategy and repeat), or `trace.json` files. Outs: `stopping.json` (or one folder). Params:
+ * strategy and repeat), or `trace.json` files with their `summary.json` beside them. Outs: `stopping.json` (or one folder). Params:
  * `stopping.alphas`, `stopping.kappa_thresholds`, `stopping.kappa_window`.
  *
  * @module
@@ -42,7 +42,9 @@ export async function run(ctx: StageContext): Promise<void> {
   const config = parseStoppingParams(ctx.params);
   const [outPath] = resolveOuts(ctx.outs, ["stopping.json"], ctx.name);
   const runs = [];
-  for (const [i, dep] of ctx.deps.entries()) {
+  // A `summary.json` dep names its run; the traces are the other deps.
+  const traces = ctx.deps.filter((d) => !d.endsWith("/summary.json") && d !== "summary.json");
+  for (const [i, dep] of traces.entries()) {
     const isDir = dep.endsWith("/") || (await Deno.stat(dep)).isDirectory;
     const tracePath = isDir ? join(dep, "trace.json") : dep;
     const summary = await readOptionalJson(join(isDir ? dep : dirname(dep), "summary.json"));
@@ -61,7 +63,7 @@ export async function run(ctx: StageContext): Promise<void> {
       source: tracePath,
       strategy: typeof summary.strategy === "string" ? summary.strategy : null,
     });
-    ctx.progress(i + 1, ctx.deps.length);
+    ctx.progress(i + 1, traces.length);
   }
   await writeJson(outPath!, {
     params: {
