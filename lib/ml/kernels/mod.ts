@@ -25,6 +25,7 @@ import {
 } from "@tensorflow/tfjs-core";
 import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { conv2DConfig, fusedConv2DConfig } from "./conv2d.ts";
+import { fusedMatMulConfig } from "./fused_mat_mul.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { identityConfig } from "./identity.ts";
@@ -40,6 +41,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  fusedMatMulConfig,
   identityConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,

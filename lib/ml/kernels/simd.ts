@@ -14,6 +14,9 @@ export interface SimdKernels {
   col2im(...args: number[]): void;
   conv1_filter_grad(...args: number[]): void;
   conv1_forward(...args: number[]): void;
+  conv_forward(...args: number[]): void;
+  gemm_pack(...args: number[]): void;
+  gemm(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
   sum_rows(...args: number[]): void;
   rmsprop(...args: number[]): void;

@@ -501,3 +501,236 @@ void add_bias(const float* x, const float* b, float* out, int rows, int C) {
     for (; c < C; c++) o[c] = xr[c] + b[c];
   }
 }
+
+/* One vector of output channels (co .. co+3) of conv_forward for one image, 8 pixels a time. */
+static inline void conv_forward_v1(const float* ximg, const float* w, v128_t b, float* oimg,
+                                   int Wp, int C, int KH, int KW, int OH, int OW, int sh,
+                                   int Cout, int co, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int P = OH * OW;
+  const int wrow = C * Cout;
+  for (int p = 0; p < P; p += 8) {
+#define PIXEL(i) (ximg + ((((p + i < P ? p + i : P - 1)) / OW) * sh * Wp + \
+                         ((p + i < P ? p + i : P - 1)) % OW) * C)
+    const float *q0 = PIXEL(0), *q1 = PIXEL(1), *q2 = PIXEL(2), *q3 = PIXEL(3);
+    const float *q4 = PIXEL(4), *q5 = PIXEL(5), *q6 = PIXEL(6), *q7 = PIXEL(7);
+#undef PIXEL
+    v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+    for (int kh = 0; kh < KH; kh++) {
+      for (int kw = 0; kw < KW; kw++) {
+        const int off = (kh * Wp + kw) * C;
+        const float* wk = w + (kh * KW + kw) * wrow + co;
+        for (int c = 0; c < C; c++, wk += Cout) {
+          const v128_t wv = wasm_v128_load(wk);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(q0 + off + c), wv));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(q1 + off + c), wv));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(q2 + off + c), wv));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(q3 + off + c), wv));
+          a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(q4 + off + c), wv));
+          a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(wasm_v128_load32_splat(q5 + off + c), wv));
+          a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(wasm_v128_load32_splat(q6 + off + c), wv));
+          a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(wasm_v128_load32_splat(q7 + off + c), wv));
+        }
+      }
+    }
+    if (relu) {
+      a0 = wasm_f32x4_pmax(zero, a0);
+      a1 = wasm_f32x4_pmax(zero, a1);
+      a2 = wasm_f32x4_pmax(zero, a2);
+      a3 = wasm_f32x4_pmax(zero, a3);
+      a4 = wasm_f32x4_pmax(zero, a4);
+      a5 = wasm_f32x4_pmax(zero, a5);
+      a6 = wasm_f32x4_pmax(zero, a6);
+      a7 = wasm_f32x4_pmax(zero, a7);
+    }
+    float* o = oimg + p * Cout + co;
+    wasm_v128_store(o, a0);
+    if (p + 1 < P) wasm_v128_store(o + Cout, a1);
+    if (p + 2 < P) wasm_v128_store(o + 2 * Cout, a2);
+    if (p + 3 < P) wasm_v128_store(o + 3 * Cout, a3);
+    if (p + 4 < P) wasm_v128_store(o + 4 * Cout, a4);
+    if (p + 5 < P) wasm_v128_store(o + 5 * Cout, a5);
+    if (p + 6 < P) wasm_v128_store(o + 6 * Cout, a6);
+    if (p + 7 < P) wasm_v128_store(o + 7 * Cout, a7);
+  }
+}
+
+/*
+ * Forward convolution, horizontal stride 1, in XNNPACK's order for each output: out [N, OH, OW,
+ * Cout] = act(bias + the products xp[n, oh*sh + kh, ow + kw, c] * w[kh, kw, c, co] added one at
+ * a time, taps (kh, kw) in row-major order, channels c in order), xp [N, Hp, Wp, C] padded, bias
+ * null (0) or [Cout], relu if `relu` (max with +0, as XNNPACK's clamp), Cout >= 4. Blocks of 4 output pixels
+ * x 8 output channels share each filter and input load; a pair of output-channel vectors runs
+ * over a whole image while its filter columns stay in cache.
+ */
+EXPORT(conv_forward)
+void conv_forward(const float* xp, const float* w, const float* bias, float* out, int N, int Hp,
+                  int Wp, int C, int KH, int KW, int OH, int OW, int sh, int Cout, int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int P = OH * OW;
+  const int wrow = C * Cout;
+  for (int n = 0; n < N; n++) {
+    const float* ximg = xp + n * Hp * Wp * C;
+    float* oimg = out + n * P * Cout;
+    int co = 0;
+    for (; co + 8 <= Cout; co += 8) {
+      const v128_t b0 = bias ? wasm_v128_load(bias + co) : zero;
+      const v128_t b1 = bias ? wasm_v128_load(bias + co + 4) : zero;
+      int p = 0;
+      for (; p < P; p += 4) {
+        /* Pixels p..p+3 (the last block repeats pixel P-1 where P is not a multiple of 4). */
+        const int q1 = p + 1 < P ? p + 1 : P - 1;
+        const int q2 = p + 2 < P ? p + 2 : P - 1;
+        const int q3 = p + 3 < P ? p + 3 : P - 1;
+        const float* x0p = ximg + ((p / OW) * sh * Wp + p % OW) * C;
+        const float* x1p = ximg + ((q1 / OW) * sh * Wp + q1 % OW) * C;
+        const float* x2p = ximg + ((q2 / OW) * sh * Wp + q2 % OW) * C;
+        const float* x3p = ximg + ((q3 / OW) * sh * Wp + q3 % OW) * C;
+        v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+        for (int kh = 0; kh < KH; kh++) {
+          for (int kw = 0; kw < KW; kw++) {
+            const int off = (kh * Wp + kw) * C;
+            const float* x0 = x0p + off;
+            const float* x1 = x1p + off;
+            const float* x2 = x2p + off;
+            const float* x3 = x3p + off;
+            const float* wk = w + (kh * KW + kw) * wrow + co;
+            for (int c = 0; c < C; c++, wk += Cout) {
+              const v128_t w0 = wasm_v128_load(wk);
+              const v128_t w1 = wasm_v128_load(wk + 4);
+              v128_t s = wasm_v128_load32_splat(x0 + c);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
+              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x1 + c);
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
+              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x2 + c);
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
+              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x3 + c);
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
+              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+            }
+          }
+        }
+        if (relu) {
+          a0 = wasm_f32x4_pmax(zero, a0);
+          a1 = wasm_f32x4_pmax(zero, a1);
+          a2 = wasm_f32x4_pmax(zero, a2);
+          a3 = wasm_f32x4_pmax(zero, a3);
+          c0 = wasm_f32x4_pmax(zero, c0);
+          c1 = wasm_f32x4_pmax(zero, c1);
+          c2 = wasm_f32x4_pmax(zero, c2);
+          c3 = wasm_f32x4_pmax(zero, c3);
+        }
+        float* o = oimg + p * Cout + co;
+        wasm_v128_store(o, a0);
+        wasm_v128_store(o + 4, c0);
+        if (p + 1 < P) {
+          wasm_v128_store(o + Cout, a1);
+          wasm_v128_store(o + Cout + 4, c1);
+        }
+        if (p + 2 < P) {
+          wasm_v128_store(o + 2 * Cout, a2);
+          wasm_v128_store(o + 2 * Cout + 4, c2);
+        }
+        if (p + 3 < P) {
+          wasm_v128_store(o + 3 * Cout, a3);
+          wasm_v128_store(o + 3 * Cout + 4, c3);
+        }
+      }
+    }
+    /* The last channels one vector at a time; a partial vector is the last 4 channels, which
+       recomputes a few with the same bits. */
+    for (; co < Cout; co += 4) {
+      const int c4 = co + 4 <= Cout ? co : Cout - 4;
+      const v128_t b = bias ? wasm_v128_load(bias + c4) : zero;
+      conv_forward_v1(ximg, w, b, oimg, Wp, C, KH, KW, OH, OW, sh, Cout, c4, relu);
+    }
+  }
+}
+
+/*
+ * Packs b [K, N] (N >= 4) for gemm: panel p (of ceil(N/4)) holds columns j0 .. j0+3, j0 =
+ * min(4p, N-4), as [K, 4] at packed + 4*K*p. Writes panels p0 .. p1-1.
+ */
+EXPORT(gemm_pack)
+void gemm_pack(const float* b, float* packed, int K, int N, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    const int j0 = 4 * p + 4 <= N ? 4 * p : N - 4;
+    float* dst = packed + 4 * K * p;
+    for (int k = 0; k < K; k++) wasm_v128_store(dst + 4 * k, wasm_v128_load(b + k * N + j0));
+  }
+}
+
+/*
+ * out [M, N] = act(bias + sum over k of a[m, k] * b[k, n], products added one at a time in k
+ * order: XNNPACK's order for each output), b packed by gemm_pack, bias null (0) or [N], relu if
+ * `relu` (max with +0, as XNNPACK's clamp). Blocks of 4 rows x 8 columns; rows in chunks of 64
+ * that stay in cache while every panel of b passes them. Where M is not a multiple of 4, the last
+ * block repeats row M-1 (the same values stored twice); a partial last panel recomputes the
+ * columns it shares with the one before, with the same bits.
+ */
+EXPORT(gemm)
+void gemm(const float* a, const float* packed, const float* bias, float* out, int M, int K, int N,
+          int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int panels = (N + 3) / 4;
+  for (int m0 = 0; m0 < M; m0 += 64) {
+    const int m1 = m0 + 64 < M ? m0 + 64 : M;
+    for (int p = 0; p < panels; p += 2) {
+      const int pair = p + 1 < panels;
+      const int j0 = 4 * p + 4 <= N ? 4 * p : N - 4;
+      const int j1 = pair ? (4 * p + 8 <= N ? 4 * p + 4 : N - 4) : j0;
+      const float* w0p = packed + 4 * K * p;
+      const float* w1p = pair ? w0p + 4 * K : w0p;
+      const v128_t b0 = bias ? wasm_v128_load(bias + j0) : zero;
+      const v128_t b1 = bias ? wasm_v128_load(bias + j1) : zero;
+      for (int m = m0; m < m1; m += 4) {
+        const float* x0 = a + m * K;
+        const float* x1 = a + (m + 1 < M ? m + 1 : M - 1) * K;
+        const float* x2 = a + (m + 2 < M ? m + 2 : M - 1) * K;
+        const float* x3 = a + (m + 3 < M ? m + 3 : M - 1) * K;
+        v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+        for (int k = 0; k < K; k++) {
+          const v128_t w0 = wasm_v128_load(w0p + 4 * k);
+          const v128_t w1 = wasm_v128_load(w1p + 4 * k);
+          v128_t s = wasm_v128_load32_splat(x0 + k);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
+          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x1 + k);
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
+          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x2 + k);
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
+          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x3 + k);
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
+          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+        }
+        if (relu) {
+          a0 = wasm_f32x4_pmax(zero, a0);
+          a1 = wasm_f32x4_pmax(zero, a1);
+          a2 = wasm_f32x4_pmax(zero, a2);
+          a3 = wasm_f32x4_pmax(zero, a3);
+          c0 = wasm_f32x4_pmax(zero, c0);
+          c1 = wasm_f32x4_pmax(zero, c1);
+          c2 = wasm_f32x4_pmax(zero, c2);
+          c3 = wasm_f32x4_pmax(zero, c3);
+        }
+        /* Rows past M-1 repeat it: store them in reverse so that row M-1's last write is its own. */
+        float* o = out + m * N;
+        const int last = M - 1 - m;
+        const int n1 = 1 < last ? 1 : last, n2 = 2 < last ? 2 : last, n3 = 3 < last ? 3 : last;
+        wasm_v128_store(o + n3 * N + j0, a3);
+        wasm_v128_store(o + n3 * N + j1, c3);
+        wasm_v128_store(o + n2 * N + j0, a2);
+        wasm_v128_store(o + n2 * N + j1, c2);
+        wasm_v128_store(o + n1 * N + j0, a1);
+        wasm_v128_store(o + n1 * N + j1, c1);
+        wasm_v128_store(o + j0, a0);
+        wasm_v128_store(o + j1, c0);
+      }
+    }
+  }
+}
