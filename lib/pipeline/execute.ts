@@ -15,6 +15,7 @@ import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lo
 import { removePath, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
 import { runSandboxed } from "./sandbox.ts";
+import { childThreads } from "./threads.ts";
 import { changedOuts, hashDeps, saveWorkspaceState, type Workspace } from "./workspace.ts";
 
 /** How an instance ended. */
@@ -137,6 +138,10 @@ export async function reproduce(
   const mismatched = new Set<string>();
   const done = new Map<string, Promise<Outcome>>();
   const timings = new Map<string, { start: number; end: number }>();
+  const cores = navigator.hardwareConcurrency ?? 1;
+  let running = 0;
+  // Instances whose upstreams are done and which have not started a child yet (for threads).
+  const ready = new Set<string>();
 
   removePath(ws.tmpDir);
 
@@ -147,6 +152,7 @@ export async function reproduce(
     error?: string,
     log?: string,
   ): Outcome => {
+    ready.delete(name);
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     emit({
       type: "finish",
@@ -162,6 +168,7 @@ export async function reproduce(
   const processOne = async (inst: Instance): Promise<Outcome> => {
     const ups = inst.upstream.filter((u) => selected.has(u));
     const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
+    ready.add(inst.name);
     const t0 = performance.now();
     const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
     if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);
@@ -217,6 +224,8 @@ export async function reproduce(
       }
     }
     await sem.acquire();
+    ready.delete(inst.name);
+    running++;
     try {
       if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
       emit({ type: "start", name: inst.name });
@@ -237,6 +246,7 @@ export async function reproduce(
         module: resolve(ws.root, inst.run),
         writeDir: dir,
         net: inst.net,
+        threads: childThreads(cores, jobs, running, ready.size),
         ctx: {
           name: inst.name,
           vars: inst.vars,
@@ -278,6 +288,7 @@ export async function reproduce(
       entries[inst.name] = entryFor(collected);
       return finish(inst.name, "ran", t1, undefined, result.log);
     } finally {
+      running--;
       sem.release();
     }
   };

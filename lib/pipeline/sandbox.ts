@@ -38,6 +38,8 @@ export interface SandboxOptions {
   readonly signal?: AbortSignal;
   /** Called on each progress report. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Threads the stage may use, passed as `QUARRY_THREADS` (see `threads.ts`); default unset. */
+  readonly threads?: number;
 }
 
 /** The outcome of a child run. */
@@ -72,7 +74,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...(options.threads ? { QUARRY_THREADS: String(options.threads) } : {}) },
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const child = cmd.spawn();

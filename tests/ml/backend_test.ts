@@ -47,15 +47,22 @@ Deno.test("@tensorflow/tfjs (layers) shares tfjs-core, its engine and our kernel
   assert.equal(tfjs.version_core, tf.version_core);
 });
 
-/** Runs `body` in a fresh process after `initBackend({ threads })`; returns its last JSON line. */
-async function inProcess(threads: number, body: string): Promise<Record<string, unknown>> {
+/**
+ * Runs `body` in a fresh process after `initBackend({ threads })` (or `initBackend()` with
+ * `QUARRY_THREADS` set, when `threads` is `{ env }`); returns its last JSON line.
+ */
+async function inProcess(
+  threads: number | { env: string },
+  body: string,
+): Promise<Record<string, unknown>> {
+  const fromEnv = typeof threads === "object";
   const script = `
     import * as tf from "@tensorflow/tfjs-core";
     import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
     import { createClassifier, initBackend, LENET } from "${
     new URL("../../lib/ml/mod.ts", import.meta.url).href
   }";
-    await initBackend({ threads: ${threads} });
+    await initBackend(${fromEnv ? "" : `{ threads: ${threads} }`});
     const hex = async (bytes) => Array.from(
       new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
       (b) => b.toString(16).padStart(2, "0"),
@@ -64,6 +71,7 @@ async function inProcess(threads: number, body: string): Promise<Record<string, 
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--ext=ts", script],
+    env: fromEnv ? { QUARRY_THREADS: threads.env } : {},
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -74,7 +82,7 @@ async function inProcess(threads: number, body: string): Promise<Record<string, 
 }
 
 /** Trains LeNet for two steps with `threads` wasm threads; the digest of its weights. */
-function trainInProcess(threads: number): Promise<Record<string, unknown>> {
+function trainInProcess(threads: number | { env: string }): Promise<Record<string, unknown>> {
   return inProcess(
     threads,
     `
@@ -138,6 +146,14 @@ Deno.test("2 wasm threads start in Deno, exit cleanly and train the same bits as
   assert.equal(one.threads, 1);
   assert.equal(two.threads, 2);
   assert.equal(two.weights, one.weights);
+});
+
+Deno.test("QUARRY_THREADS sets the default thread count (same bits); a bad value is an error", async () => {
+  const one = await trainInProcess({ env: "1" });
+  const two = await trainInProcess({ env: "2" });
+  assert.deepEqual([one.threads, two.threads], [1, 2]);
+  assert.equal(two.weights, one.weights);
+  await assert.rejects(() => trainInProcess({ env: "two" }), /QUARRY_THREADS: expected a positive/);
 });
 
 Deno.test("kernels split over 2 and 3 threads give the bits of 1 thread", async () => {
