@@ -123,6 +123,8 @@ function kernelsInProcess(threads: number): Promise<Record<string, unknown>> {
         tf.fused.conv2d({ x: x20, filter: w20, strides: 1, bias: b20, pad: "valid", activation: "relu" }),
         tf.conv2d(x20, w20, 1, "same"),
         tf.fused.matMul({ a, b: wd, bias: bd, activation: "relu" }),
+        k("QuarryConvReluPool", { x: x20, filter: w20, bias: b20 }, {}),
+        k("QuarryConvReluPool", { x: r([9, 28, 28, 1], 20), filter: r([5, 5, 1, 20], 21), bias: r([20], 22) }, {}),
         tf.matMul(a, wd),
         tf.conv2d(r([2, 9, 9, 1], 12), w1, 2, "valid"),
         k("Conv2DBackpropFilter", { x: x1, dy: dy1 }, { ...conv, filterShape: w1.shape }),

@@ -21,6 +21,7 @@ Deno.test("the SIMD module imports only a memory and exports the kernels", () =>
     "col2im",
     "conv1_filter_grad",
     "conv1_forward",
+    "conv1_pool_forward",
     "conv_forward",
     "gemm",
     "gemm_pack",

@@ -391,3 +391,44 @@ Deno.test("_FusedMatMul by our gemm gives XNNPACK's bits", async () => {
     }
   }
 });
+
+Deno.test("QuarryConvReluPool gives the bits of FusedConv2D (relu) then MaxPool 2x2", async () => {
+  await initBackend();
+  let seed = 980;
+  const cases: [number[], number[]][] = [
+    [[3, 28, 28, 1], [5, 5, 1, 20]],
+    [[2, 12, 12, 20], [5, 5, 20, 50]],
+    [[2, 11, 13, 1], [3, 3, 1, 8]], // odd sizes: the last row and column are dropped
+    [[2, 9, 10, 3], [3, 2, 3, 6]],
+    [[1, 10, 14, 1], [3, 3, 1, 6]], // one channel, out channels no multiple of 4
+  ];
+  for (const [xShape, filterShape] of cases) {
+    const x = input(xShape, seed++);
+    const filter = input(filterShape, seed++);
+    const bias = input([filterShape[3]!], seed++);
+    assert.ok(await tf.setBackend("wasm"));
+    const [xt, ft, bt] = [x, filter, bias].map((t) => tf.tensor(t.values, t.shape, "float32"));
+    const fused = tf.engine().runKernel(
+      "QuarryConvReluPool",
+      { x: xt!, filter: ft!, bias: bt! },
+      {},
+    );
+    const chain = tf.maxPool(
+      tf.fused.conv2d({
+        x: xt as tf.Tensor4D,
+        filter: ft as tf.Tensor4D,
+        bias: bt,
+        strides: 1,
+        pad: "valid",
+        activation: "relu",
+      }),
+      2,
+      2,
+      "valid",
+    );
+    const [a, b] = [(fused as tf.Tensor).dataSync(), chain.dataSync()];
+    assert.deepEqual((fused as tf.Tensor).shape, chain.shape);
+    assert.equal(a.findIndex((v, i) => !Object.is(v, b[i])), -1, `${xShape} ${filterShape}`);
+    tf.dispose([xt!, ft!, bt!, fused as tf.Tensor, chain]);
+  }
+});

@@ -32,7 +32,7 @@ import {
 import { splitRange } from "./simd_pool.ts";
 
 /** The geometry when one of our kernels covers it, or null when the stock kernel must. */
-function simdConvInfo(
+export function simdConvInfo(
   x: TensorInfo,
   filter: TensorInfo,
   attrs: Conv2DAttrs,
@@ -57,13 +57,18 @@ function simdConvInfo(
   return oneChannel || info.strideWidth === 1 ? info : null;
 }
 
-function simdConv(
+/**
+ * The convolution by our kernels for a geometry {@linkcode simdConvInfo} accepted; with `pooled`
+ * (relu only), its 2x2 max-pool with stride 2 ("valid") instead, in the same pass.
+ */
+export function simdConv(
   backend: WasmBackend,
   x: TensorInfo,
   filter: TensorInfo,
   bias: TensorInfo | undefined,
   relu: boolean,
   info: backend_util.Conv2DInfo,
+  pooled = false,
 ): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight, outWidth } = info;
   const { top, left } = info.padInfo;
@@ -82,7 +87,11 @@ function simdConv(
       wp,
     ]);
   }
-  const out = backend.makeOutput(info.outShape, "float32");
+  const outShape = pooled
+    ? [n, Math.floor(outHeight / 2), Math.floor(outWidth / 2), info.outChannels]
+    : info.outShape;
+  const out = backend.makeOutput(outShape, "float32");
+  const outImage = util.sizeFromShape(outShape.slice(1));
   const [xp, filt, out0] = [
     offsetOf(backend, source),
     offsetOf(backend, filter),
@@ -92,8 +101,13 @@ function simdConv(
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, outChannels: co } = info;
   const at = (
     n0: number,
-  ) => [xp + 4 * n0 * hp * wp * c, filt, b, out0 + 4 * n0 * outHeight * outWidth * co];
-  if (c === 1 && co % 4 === 0) {
+  ) => [xp + 4 * n0 * hp * wp * c, filt, b, out0 + 4 * n0 * outImage];
+  if (c === 1 && co % 4 === 0 && pooled && info.strideWidth === 1 && sh === 1) {
+    pool.run(
+      "conv1_pool_forward",
+      blocks.map(([n0, n1]) => [...at(n0), n1 - n0, hp, wp, kh, kw, outHeight, outWidth, co]),
+    );
+  } else if (c === 1 && co % 4 === 0 && !pooled) {
     pool.run(
       "conv1_forward",
       blocks.map(([n0, n1]) => [
@@ -116,7 +130,21 @@ function simdConv(
       "conv_forward",
       blocks.map((
         [n0, n1],
-      ) => [...at(n0), n1 - n0, hp, wp, c, kh, kw, outHeight, outWidth, sh, co, relu ? 1 : 0]),
+      ) => [
+        ...at(n0),
+        n1 - n0,
+        hp,
+        wp,
+        c,
+        kh,
+        kw,
+        outHeight,
+        outWidth,
+        sh,
+        co,
+        relu ? 1 : 0,
+        pooled ? 1 : 0,
+      ]),
     );
   }
   if (source !== x) release(backend, source);

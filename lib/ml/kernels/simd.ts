@@ -14,6 +14,7 @@ export interface SimdKernels {
   col2im(...args: number[]): void;
   conv1_filter_grad(...args: number[]): void;
   conv1_forward(...args: number[]): void;
+  conv1_pool_forward(...args: number[]): void;
   conv_forward(...args: number[]): void;
   gemm_pack(...args: number[]): void;
   gemm(...args: number[]): void;

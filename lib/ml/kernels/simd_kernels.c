@@ -502,18 +502,39 @@ void add_bias(const float* x, const float* b, float* out, int rows, int C) {
   }
 }
 
-/* One vector of output channels (co .. co+3) of conv_forward for one image, 8 pixels a time. */
+/*
+ * The input pixel under output pixel i (0..3) of a block of conv_forward: without pooling, block
+ * q covers output pixels 4q .. 4q+3 in row-major order (past the last one, the last one again);
+ * with 2x2 pooling, block q is pooled pixel q and covers its window row by row.
+ */
+static inline const float* conv_pixel(const float* ximg, int q, int i, int pool, int OW, int P,
+                                      int PW, int sh, int Wp, int C) {
+  int oh, ow;
+  if (pool) {
+    oh = 2 * (q / PW) + (i >> 1);
+    ow = 2 * (q % PW) + (i & 1);
+  } else {
+    const int p = 4 * q + i < P ? 4 * q + i : P - 1;
+    oh = p / OW;
+    ow = p % OW;
+  }
+  return ximg + (oh * sh * Wp + ow) * C;
+}
+
+/* One vector of output channels (co .. co+3) of conv_forward for one image, 2 blocks a time. */
 static inline void conv_forward_v1(const float* ximg, const float* w, v128_t b, float* oimg,
                                    int Wp, int C, int KH, int KW, int OH, int OW, int sh,
-                                   int Cout, int co, int relu) {
+                                   int Cout, int co, int relu, int pool) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const int P = OH * OW;
+  const int PW = OW / 2;
+  const int blocks = pool ? (OH / 2) * PW : (P + 3) / 4;
   const int wrow = C * Cout;
-  for (int p = 0; p < P; p += 8) {
-#define PIXEL(i) (ximg + ((((p + i < P ? p + i : P - 1)) / OW) * sh * Wp + \
-                         ((p + i < P ? p + i : P - 1)) % OW) * C)
-    const float *q0 = PIXEL(0), *q1 = PIXEL(1), *q2 = PIXEL(2), *q3 = PIXEL(3);
-    const float *q4 = PIXEL(4), *q5 = PIXEL(5), *q6 = PIXEL(6), *q7 = PIXEL(7);
+  for (int q = 0; q < blocks; q += 2) {
+    const int r = q + 1 < blocks ? q + 1 : q;
+#define PIXEL(b, i) conv_pixel(ximg, b, i, pool, OW, P, PW, sh, Wp, C)
+    const float *q0 = PIXEL(q, 0), *q1 = PIXEL(q, 1), *q2 = PIXEL(q, 2), *q3 = PIXEL(q, 3);
+    const float *q4 = PIXEL(r, 0), *q5 = PIXEL(r, 1), *q6 = PIXEL(r, 2), *q7 = PIXEL(r, 3);
 #undef PIXEL
     v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
     for (int kh = 0; kh < KH; kh++) {
@@ -543,6 +564,15 @@ static inline void conv_forward_v1(const float* ximg, const float* w, v128_t b, 
       a6 = wasm_f32x4_pmax(zero, a6);
       a7 = wasm_f32x4_pmax(zero, a7);
     }
+    if (pool) {
+      /* Maxima of non-negative numbers (relu outputs): exact, in any order. */
+      wasm_v128_store(oimg + r * Cout + co,
+                      wasm_f32x4_max(wasm_f32x4_max(a4, a5), wasm_f32x4_max(a6, a7)));
+      wasm_v128_store(oimg + q * Cout + co,
+                      wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3)));
+      continue;
+    }
+    const int p = 4 * q;
     float* o = oimg + p * Cout + co;
     wasm_v128_store(o, a0);
     if (p + 1 < P) wasm_v128_store(o + Cout, a1);
@@ -559,33 +589,33 @@ static inline void conv_forward_v1(const float* ximg, const float* w, v128_t b, 
  * Forward convolution, horizontal stride 1, in XNNPACK's order for each output: out [N, OH, OW,
  * Cout] = act(bias + the products xp[n, oh*sh + kh, ow + kw, c] * w[kh, kw, c, co] added one at
  * a time, taps (kh, kw) in row-major order, channels c in order), xp [N, Hp, Wp, C] padded, bias
- * null (0) or [Cout], relu if `relu` (max with +0, as XNNPACK's clamp), Cout >= 4. Blocks of 4 output pixels
- * x 8 output channels share each filter and input load; a pair of output-channel vectors runs
- * over a whole image while its filter columns stay in cache.
+ * null (0) or [Cout], relu if `relu` (max with +0, as XNNPACK's clamp), Cout >= 4. With `pool`
+ * (and relu), the output is that max-pooled 2x2 with stride 2 ("valid": [N, OH/2, OW/2, Cout]),
+ * as tfjs's MaxPool of it would be: the maximum of the same bits. Blocks of 4 output pixels
+ * (a pooling window) x 8 output channels share each filter and input load; a pair of
+ * output-channel vectors runs over a whole image while its filter columns stay in cache.
  */
 EXPORT(conv_forward)
 void conv_forward(const float* xp, const float* w, const float* bias, float* out, int N, int Hp,
-                  int Wp, int C, int KH, int KW, int OH, int OW, int sh, int Cout, int relu) {
+                  int Wp, int C, int KH, int KW, int OH, int OW, int sh, int Cout, int relu,
+                  int pool) {
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const int P = OH * OW;
+  const int PW = OW / 2;
+  const int blocks = pool ? (OH / 2) * PW : (P + 3) / 4;
   const int wrow = C * Cout;
   for (int n = 0; n < N; n++) {
     const float* ximg = xp + n * Hp * Wp * C;
-    float* oimg = out + n * P * Cout;
+    float* oimg = out + n * (pool ? blocks : P) * Cout;
     int co = 0;
     for (; co + 8 <= Cout; co += 8) {
       const v128_t b0 = bias ? wasm_v128_load(bias + co) : zero;
       const v128_t b1 = bias ? wasm_v128_load(bias + co + 4) : zero;
-      int p = 0;
-      for (; p < P; p += 4) {
-        /* Pixels p..p+3 (the last block repeats pixel P-1 where P is not a multiple of 4). */
-        const int q1 = p + 1 < P ? p + 1 : P - 1;
-        const int q2 = p + 2 < P ? p + 2 : P - 1;
-        const int q3 = p + 3 < P ? p + 3 : P - 1;
-        const float* x0p = ximg + ((p / OW) * sh * Wp + p % OW) * C;
-        const float* x1p = ximg + ((q1 / OW) * sh * Wp + q1 % OW) * C;
-        const float* x2p = ximg + ((q2 / OW) * sh * Wp + q2 % OW) * C;
-        const float* x3p = ximg + ((q3 / OW) * sh * Wp + q3 % OW) * C;
+      for (int q = 0; q < blocks; q++) {
+        const float* x0p = conv_pixel(ximg, q, 0, pool, OW, P, PW, sh, Wp, C);
+        const float* x1p = conv_pixel(ximg, q, 1, pool, OW, P, PW, sh, Wp, C);
+        const float* x2p = conv_pixel(ximg, q, 2, pool, OW, P, PW, sh, Wp, C);
+        const float* x3p = conv_pixel(ximg, q, 3, pool, OW, P, PW, sh, Wp, C);
         v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
         for (int kh = 0; kh < KH; kh++) {
           for (int kw = 0; kw < KW; kw++) {
@@ -623,6 +653,14 @@ void conv_forward(const float* xp, const float* w, const float* bias, float* out
           c2 = wasm_f32x4_pmax(zero, c2);
           c3 = wasm_f32x4_pmax(zero, c3);
         }
+        if (pool) {
+          /* Maxima of non-negative numbers (relu outputs): exact, in any order. */
+          float* o = oimg + q * Cout + co;
+          wasm_v128_store(o, wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3)));
+          wasm_v128_store(o + 4, wasm_f32x4_max(wasm_f32x4_max(c0, c1), wasm_f32x4_max(c2, c3)));
+          continue;
+        }
+        const int p = 4 * q;
         float* o = oimg + p * Cout + co;
         wasm_v128_store(o, a0);
         wasm_v128_store(o + 4, c0);
@@ -645,7 +683,7 @@ void conv_forward(const float* xp, const float* w, const float* bias, float* out
     for (; co < Cout; co += 4) {
       const int c4 = co + 4 <= Cout ? co : Cout - 4;
       const v128_t b = bias ? wasm_v128_load(bias + c4) : zero;
-      conv_forward_v1(ximg, w, b, oimg, Wp, C, KH, KW, OH, OW, sh, Cout, c4, relu);
+      conv_forward_v1(ximg, w, b, oimg, Wp, C, KH, KW, OH, OW, sh, Cout, c4, relu, pool);
     }
   }
 }
@@ -730,6 +768,57 @@ void gemm(const float* a, const float* packed, const float* bias, float* out, in
         wasm_v128_store(o + n1 * N + j1, c1);
         wasm_v128_store(o + j0, a0);
         wasm_v128_store(o + j1, c0);
+      }
+    }
+  }
+}
+
+/*
+ * conv1_forward with stride 1 and relu, max-pooled 2x2 with stride 2 ("valid") in the same pass:
+ * out [N, OH/2, OW/2, Cout]. Each block computes 2 rows x 4 columns of convolution outputs (the
+ * same bits as conv1_forward) and stores the maxima of its two pooling windows (exact: relu
+ * outputs are non-negative). Where OW/2 is odd, the last block computes its one window twice.
+ */
+EXPORT(conv1_pool_forward)
+void conv1_pool_forward(const float* xp, const float* w, const float* bias, float* out, int N,
+                        int Hp, int Wp, int KH, int KW, int OH, int OW, int Cout) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int PH = OH / 2, PW = OW / 2;
+  for (int n = 0; n < N; n++) {
+    for (int ph = 0; ph < PH; ph++) {
+      const float* xrow = xp + (n * Hp + 2 * ph) * Wp;
+      float* orow = out + ((n * PH + ph) * PW) * Cout;
+      for (int co = 0; co < Cout; co += 4) {
+        const v128_t b = bias ? wasm_v128_load(bias + co) : zero;
+        for (int pw = 0; pw < PW; pw += 2) {
+          const int pr = pw + 1 < PW ? pw + 1 : pw;
+          const float* xl = xrow + 2 * pw;
+          const float* xr = xrow + 2 * pr;
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+          for (int kh = 0; kh < KH; kh++) {
+            const float* wr = w + kh * KW * Cout + co;
+            const float* l0 = xl + kh * Wp;
+            const float* r0 = xr + kh * Wp;
+            const float* l1 = l0 + Wp;
+            const float* r1 = r0 + Wp;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t wv = wasm_v128_load(wr + kw * Cout);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + kw), wv));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + kw + 1), wv));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(r0 + kw), wv));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(r0 + kw + 1), wv));
+              a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(l1 + kw), wv));
+              a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(wasm_v128_load32_splat(l1 + kw + 1), wv));
+              a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(wasm_v128_load32_splat(r1 + kw), wv));
+              a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(wasm_v128_load32_splat(r1 + kw + 1), wv));
+            }
+          }
+          const v128_t left = wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a4, a5));
+          const v128_t right = wasm_f32x4_max(wasm_f32x4_max(a2, a3), wasm_f32x4_max(a6, a7));
+          /* relu as conv1_forward's (max with +0); it commutes with the maxima. */
+          wasm_v128_store(orow + pr * Cout + co, wasm_f32x4_max(right, zero));
+          wasm_v128_store(orow + pw * Cout + co, wasm_f32x4_max(left, zero));
+        }
       }
     }
   }
