@@ -51,7 +51,9 @@ export function gemm(
   const bias0 = bias === undefined ? 0 : offsetOf(backend, bias);
   pool.run(
     "gemm",
-    splitRange(Math.ceil(m / 4), pool.partsFor(m * n)).map(([q0, q1]) => {
+    // Parts sized by the work (m n k), not the output alone: a long product with a small
+    // output (a filter gradient) still fills every thread.
+    splitRange(Math.ceil(m / 4), pool.partsFor((m * n * k) / 16)).map(([q0, q1]) => {
       const rows = Math.min(m, 4 * q1) - 4 * q0;
       return [a0! + 16 * q0 * k, p0!, bias0, out0! + 16 * q0 * n, rows, k, n, relu ? 1 : 0];
     }),
