@@ -432,3 +432,26 @@ Deno.test("QuarryConvReluPool gives the bits of FusedConv2D (relu) then MaxPool 
     tf.dispose([xt!, ft!, bt!, fused as tf.Tensor, chain]);
   }
 });
+
+Deno.test("MaxPool and Relu give the stock kernels' bits, NaN and -0 included", async () => {
+  await initBackend();
+  let seed = 1000;
+  const special = [NaN, -0, 0, -Infinity, Infinity, 1];
+  const withSpecials = (x: Input) => {
+    // Every 7th value special: windows start with NaN, hold -0 beside +0, and so on.
+    x.values = x.values.map((v, i) => i % 7 === 0 ? special[(i / 7) % special.length]! : v);
+    return x;
+  };
+  const cases: [number[], number, number][] = [
+    [[3, 24, 24, 20], 2, 2],
+    [[2, 8, 8, 50], 2, 2],
+    [[2, 9, 7, 6], 3, 2],
+    [[1, 5, 5, 4], 2, 1],
+  ];
+  for (const [shape, filterSize, strides] of cases) {
+    const x = withSpecials(input(shape, seed++));
+    await assertSameAsXnnpack("MaxPool", { x }, { filterSize, strides, pad: "valid" });
+    await assertSameAsXnnpack("Relu", { x }, {});
+  }
+  await assertSameAsXnnpack("Relu", { x: withSpecials(input([1027], seed++)) }, {});
+});

@@ -3,7 +3,8 @@
  * prediction in one pass. `simd_kernels.c` `conv_forward` computes each 2x2 pooling window's four
  * convolution outputs (bias, relu, XNNPACK's order) and stores their maximum, so the full-size
  * activation is never written and read back, and no `MaxPool` kernel runs; the bits are those of
- * `FusedConv2D` then `MaxPool`, which it runs instead where our kernel does not cover the shapes.
+ * `FusedConv2D` then `MaxPool` (for finite inputs and weights: a NaN convolution output may pool
+ * differently), which it runs instead where our kernel does not cover the shapes.
  *
  * @module
  */

@@ -34,6 +34,7 @@ import { identityConfig } from "./identity.ts";
 import { addConfig } from "./add.ts";
 import { reluGradConfig, reluGradKernelConfig } from "./relu_grad.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
+import { maxPoolConfig, reluConfig } from "./max_pool.ts";
 import { rmspropConfig } from "./rmsprop.ts";
 import { sumConfig } from "./sum.ts";
 import { rememberStockKernel } from "./wasm_util.ts";
@@ -53,6 +54,8 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   addConfig,
   convReluPoolConfig,
   reluGradKernelConfig,
+  maxPoolConfig,
+  reluConfig,
 ];
 
 /**

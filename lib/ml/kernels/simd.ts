@@ -19,6 +19,8 @@ export interface SimdKernels {
   gemm_pack(...args: number[]): void;
   gemm(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
+  max_pool(...args: number[]): void;
+  relu(...args: number[]): void;
   sum_rows(...args: number[]): void;
   rmsprop(...args: number[]): void;
   relu_grad(...args: number[]): void;

@@ -823,3 +823,48 @@ void conv1_pool_forward(const float* xp, const float* w, const float* bias, floa
     }
   }
 }
+
+/*
+ * Max-pool without padding: out [N, OH, OW, C] = the maximum of each fh x fw window (at most 9
+ * values) of x [N, H, W, C] with strides (sh, sw), C >= 4 (four channels at a time; the last
+ * vector is the last four channels, recomputing a few with the same bits). It repeats tfjs's
+ * stock kernel (XNNPACK's 9-input max-pool for wasm on x86) operation for operation, so that
+ * NaN and -0 come out the same too: inputs i0..i8 in column-major window order, the missing ones
+ * i0 again, combined by pmax in its tree, then NaN clamped to -inf.
+ */
+EXPORT(max_pool)
+void max_pool(const float* x, float* out, int N, int H, int W, int C, int OH, int OW, int fh,
+              int fw, int sh, int sw) {
+  const v128_t low = wasm_f32x4_splat(-__builtin_inff());
+  const int taps = fh * fw;
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        const float* win = x + ((n * H + oh * sh) * W + ow * sw) * C;
+        float* o = out + ((n * OH + oh) * OW + ow) * C;
+        for (int c0 = 0; c0 < C; c0 += 4) {
+          const int c = c0 + 4 <= C ? c0 : C - 4;
+          const v128_t i0 = wasm_v128_load(win + c);
+#define IN(k) ((k) < taps ? wasm_v128_load(win + (((k) % fh) * W + (k) / fh) * C + c) : i0)
+          const v128_t i1 = IN(1), i2 = IN(2), i3 = IN(3), i4 = IN(4), i5 = IN(5);
+          const v128_t i6 = IN(6), i7 = IN(7), i8 = IN(8);
+#undef IN
+          const v128_t m018 = wasm_f32x4_pmax(i8, wasm_f32x4_pmax(i1, i0));
+          const v128_t m23 = wasm_f32x4_pmax(i3, i2), m45 = wasm_f32x4_pmax(i5, i4);
+          const v128_t m67 = wasm_f32x4_pmax(i7, i6);
+          const v128_t m = wasm_f32x4_pmax(wasm_f32x4_pmax(m67, m018), wasm_f32x4_pmax(m45, m23));
+          wasm_v128_store(o + c, wasm_f32x4_pmax(low, m));
+        }
+      }
+    }
+  }
+}
+
+/* ReLU as tfjs's stock kernel: out = max(x, +0) over n floats (-0 gives +0, NaN stays NaN). */
+EXPORT(relu)
+void relu(const float* x, float* out, int n) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(x + i), zero));
+  for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : x[i] > 0.0f ? x[i] : 0.0f;
+}
