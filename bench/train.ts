@@ -8,7 +8,8 @@
  * off, 1 or 2 threads. Windows of S/R seconds are interleaved (tfjs, then each PyTorch
  * configuration, R rounds), each engine's figure is the median window (min–max shown), and tfjs is
  * compared with PyTorch's best configuration at the same thread count, for training and inference
- * separately. The load average is printed; above half the cores there is no verdict ("machine
+ * separately. The load average is printed at the start and the end (which counts the benchmark's
+ * own threads); when the one at the start is above half the cores there is no verdict ("machine
  * busy"): the ratios are still printed, but they measure the other load as much as the engines.
  *
  * @module
@@ -286,7 +287,7 @@ export interface BenchResult {
   model: string;
   /** 1-minute load average at the start and end, and the logical cores. */
   load: { start: number; end: number; cores: number };
-  /** "ok", "machine busy" (load above half the cores: no verdict) or "no peer". */
+  /** "ok", "machine busy" (load at the start above half the cores: no verdict) or "no peer". */
   verdict: "ok" | "machine busy" | "no peer";
   tfjs: { train: number; infer: number; threads: number; windows: { train: Stats; infer: Stats } };
   torch: {
@@ -343,7 +344,8 @@ export function summarize(
   }));
   const [bt, bi] = [best(results, "train", threads), best(results, "infer", threads)];
   const two = bestThroughput(results, 2);
-  const busy = Math.max(load.start, load.end) > load.cores / 2;
+  // The load at the end counts the benchmark's own threads; the one at the start, the others.
+  const busy = load.start > load.cores / 2;
   return {
     model: MODEL,
     load,
@@ -429,7 +431,8 @@ export function report(result: BenchResult, rounds: number, window: number): str
       result.verdict === "ok"
         ? `verdict: inference ${r.infer_vs_best >= 1 ? "at or above" : "below"} PyTorch's best, ` +
           `training ${r.train_vs_best >= 1 ? "at or above" : "below"}`
-        : `verdict: none (machine busy: load above ${result.load.cores / 2}); the ratios above ` +
+        : `verdict: none (machine busy: load above ${result.load.cores / 2} at the start); the ` +
+          `ratios above ` +
           `measure the other load too`,
     );
   }

@@ -39,7 +39,7 @@ Deno.test("summarize compares tfjs with PyTorch's best configuration per phase",
   assert.deepEqual(result.torch?.["1"], { train: 106, infer: 1000 });
 });
 
-Deno.test("summarize refuses a verdict when the load is above half the cores", () => {
+Deno.test("summarize refuses a verdict when the load at the start is above half the cores", () => {
   const configs = torchConfigs([2]);
   const busy = summarize(rounds(4, 200, 1200), configs, peer, 2, {
     start: 0.4,
