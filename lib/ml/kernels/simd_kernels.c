@@ -775,9 +775,10 @@ void gemm(const float* a, const float* packed, const float* bias, float* out, in
 
 /*
  * conv1_forward with stride 1 and relu, max-pooled 2x2 with stride 2 ("valid") in the same pass:
- * out [N, OH/2, OW/2, Cout]. Each block computes 2 rows x 4 columns of convolution outputs (the
- * same bits as conv1_forward) and stores the maxima of its two pooling windows (exact: relu
- * outputs are non-negative). Where OW/2 is odd, the last block computes its one window twice.
+ * out [N, OH/2, OW/2, Cout], Cout a multiple of 4. A block computes one pooling window (2x2
+ * convolution outputs, the same bits as conv1_forward) for 8 channels, or, for the last 4
+ * channels, two windows, and stores their maxima (exact: relu outputs are non-negative). Where
+ * OW/2 is odd, the last two-window block computes its one window twice.
  */
 EXPORT(conv1_pool_forward)
 void conv1_pool_forward(const float* xp, const float* w, const float* bias, float* out, int N,
@@ -788,7 +789,42 @@ void conv1_pool_forward(const float* xp, const float* w, const float* bias, floa
     for (int ph = 0; ph < PH; ph++) {
       const float* xrow = xp + (n * Hp + 2 * ph) * Wp;
       float* orow = out + ((n * PH + ph) * PW) * Cout;
-      for (int co = 0; co < Cout; co += 4) {
+      int co = 0;
+      /* Pairs of output-channel vectors: one pooling window (2x2 outputs) x 8 channels. */
+      for (; co + 8 <= Cout; co += 8) {
+        const v128_t b0 = bias ? wasm_v128_load(bias + co) : zero;
+        const v128_t b1 = bias ? wasm_v128_load(bias + co + 4) : zero;
+        for (int pw = 0; pw < PW; pw++) {
+          const float* x0 = xrow + 2 * pw;
+          v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+          for (int kh = 0; kh < KH; kh++) {
+            const float* wr = w + kh * KW * Cout + co;
+            const float* r0 = x0 + kh * Wp;
+            const float* r1 = r0 + Wp;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t w0 = wasm_v128_load(wr + kw * Cout);
+              const v128_t w1 = wasm_v128_load(wr + kw * Cout + 4);
+              v128_t x = wasm_v128_load32_splat(r0 + kw);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x, w0));
+              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r0 + kw + 1);
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x, w0));
+              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r1 + kw);
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x, w0));
+              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r1 + kw + 1);
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x, w0));
+              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(x, w1));
+            }
+          }
+          const v128_t lo = wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3));
+          const v128_t hi = wasm_f32x4_max(wasm_f32x4_max(c0, c1), wasm_f32x4_max(c2, c3));
+          wasm_v128_store(orow + pw * Cout + co, wasm_f32x4_max(lo, zero));
+          wasm_v128_store(orow + pw * Cout + co + 4, wasm_f32x4_max(hi, zero));
+        }
+      }
+      for (; co < Cout; co += 4) {
         const v128_t b = bias ? wasm_v128_load(bias + co) : zero;
         for (int pw = 0; pw < PW; pw += 2) {
           const int pr = pw + 1 < PW ? pw + 1 : pw;
