@@ -8,9 +8,10 @@
  * off, 1 or 2 threads. Windows of S/R seconds are interleaved (tfjs, then each PyTorch
  * configuration, R rounds), each engine's figure is the median window (min–max shown), and tfjs is
  * compared with PyTorch's best configuration at the same thread count, for training and inference
- * separately. The load average is printed at the start and the end (which counts the benchmark's
- * own threads); when the one at the start is above half the cores there is no verdict ("machine
- * busy"): the ratios are still printed, but they measure the other load as much as the engines.
+ * separately. The load average is printed at the start and the end; when the one at the start is
+ * above half the cores, or the one at the end above that plus the benchmark's own threads, there
+ * is no verdict ("machine busy"): the ratios are still printed, but they measure the other load
+ * as much as the engines.
  *
  * @module
  */
@@ -287,7 +288,10 @@ export interface BenchResult {
   model: string;
   /** 1-minute load average at the start and end, and the logical cores. */
   load: { start: number; end: number; cores: number };
-  /** "ok", "machine busy" (load at the start above half the cores: no verdict) or "no peer". */
+  /**
+   * "ok", "machine busy" (no verdict: the load average at the start above half the cores, or at
+   * the end above that plus the benchmark's threads) or "no peer".
+   */
   verdict: "ok" | "machine busy" | "no peer";
   tfjs: { train: number; infer: number; threads: number; windows: { train: Stats; infer: Stats } };
   torch: {
@@ -344,8 +348,9 @@ export function summarize(
   }));
   const [bt, bi] = [best(results, "train", threads), best(results, "infer", threads)];
   const two = bestThroughput(results, 2);
-  // The load at the end counts the benchmark's own threads; the one at the start, the others.
-  const busy = load.start > load.cores / 2;
+  // The load at the start counts the other work; the one at the end also the benchmark's own
+  // threads (at most `threads` runnable at a time), so it may exceed the limit by that much.
+  const busy = load.start > load.cores / 2 || load.end > load.cores / 2 + threads;
   return {
     model: MODEL,
     load,
@@ -431,8 +436,8 @@ export function report(result: BenchResult, rounds: number, window: number): str
       result.verdict === "ok"
         ? `verdict: inference ${r.infer_vs_best >= 1 ? "at or above" : "below"} PyTorch's best, ` +
           `training ${r.train_vs_best >= 1 ? "at or above" : "below"}`
-        : `verdict: none (machine busy: load above ${result.load.cores / 2} at the start); the ` +
-          `ratios above ` +
+        : `verdict: none (machine busy: load above ${result.load.cores / 2} at the start, or ` +
+          `above ${result.load.cores / 2 + result.tfjs.threads} at the end); the ratios above ` +
           `measure the other load too`,
     );
   }

@@ -47,9 +47,15 @@ Deno.test("summarize refuses a verdict when the load at the start is above half 
     cores: 2,
   });
   assert.equal(busy.verdict, "machine busy");
-  // The load at the end counts the benchmark's own threads: it does not decide.
-  const own = summarize(rounds(4, 200, 1200), configs, peer, 2, { start: 0.4, end: 2.1, cores: 2 });
+  // The load at the end counts the benchmark's own 2 threads too: up to 1 + 2 is no other work.
+  const own = summarize(rounds(4, 200, 1200), configs, peer, 2, { start: 0.4, end: 2.9, cores: 2 });
   assert.equal(own.verdict, "ok");
+  const later = summarize(rounds(4, 200, 1200), configs, peer, 2, {
+    start: 0.9,
+    end: 4.2,
+    cores: 2,
+  });
+  assert.equal(later.verdict, "machine busy");
   assert.notEqual(busy.ratio, null);
   const alone = summarize(rounds(0, 200, 1200), [], null, 2, { start: 0, end: 0, cores: 2 });
   assert.equal(alone.verdict, "no peer");
