@@ -5,7 +5,7 @@
  * @module
  */
 
-const BENCHES = ["runner", "train", "serve", "scale", "attack"] as const;
+const BENCHES = ["grid", "runner", "train", "serve", "scale", "attack"] as const;
 
 async function main(args: string[]): Promise<void> {
   const [name, ...rest] = args;

@@ -1,14 +1,22 @@
 """PyTorch peer of bench/train.ts: the same default model (conv 5x5x20 relu, max-pool 2,
-conv 5x5x50 relu, max-pool 2, dense 500 relu, dense 10; RMSProp), batches and data, timed with
-1 and 2 threads. Prints one JSON object on stdout.
+conv 5x5x50 relu, max-pool 2, dense 500 relu, dense 10; RMSProp), batches and data.
 
-Usage: python3 bench/torch_train.py --data FILE --n N --seconds S --rounds R --threads 1,2
+It serves timing windows so that the caller can interleave them with its own: each line on
+stdin is a JSON request {"phase": "train" | "infer", "threads": T, "mkldnn": true | false,
+"seconds": S}; the answer, one JSON line on stdout, is {"rate": samples per second} of one
+window of about S seconds, after 3 untimed warm-up steps in that configuration. The first line
+printed, before any request, describes the process: {"torch": version, "blas": library}.
+OpenBLAS's own thread count is fixed when the process starts (OPENBLAS_NUM_THREADS in its
+environment), so the caller starts one process per setting.
+
+Usage: python3 bench/torch_train.py --data FILE --n N [--train-batch 64] [--infer-batch 512]
 FILE holds N*784 float32 pixels (NHWC = NCHW for one channel) then N int32 labels.
 """
 
 import argparse
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -25,23 +33,18 @@ def model() -> nn.Module:
     )
 
 
-def time_loop(step, samples: int, seconds: float, rounds: int) -> float:
-    """Median rate over `rounds` windows of seconds/rounds each (the machine is shared)."""
+def window(step, samples: int, seconds: float) -> float:
+    """Samples per second over one window of about `seconds` (at least 3 steps)."""
     for i in range(3):
         step(i)
-    rates = []
-    n = 0
-    for _ in range(rounds):
-        steps = 0
-        start = time.perf_counter()
-        elapsed = 0.0
-        while elapsed < seconds / rounds or steps < 3:
-            step(n)
-            n += 1
-            steps += 1
-            elapsed = time.perf_counter() - start
-        rates.append(steps * samples / elapsed)
-    return sorted(rates)[len(rates) // 2]
+    steps = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < seconds or steps < 3:
+        step(steps)
+        steps += 1
+        elapsed = time.perf_counter() - start
+    return steps * samples / elapsed
 
 
 def blas_library() -> str:
@@ -70,9 +73,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
     parser.add_argument("--n", type=int, required=True)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", default="1,2")
     parser.add_argument("--train-batch", type=int, default=64)
     parser.add_argument("--infer-batch", type=int, default=512)
     args = parser.parse_args()
@@ -82,34 +82,34 @@ def main() -> None:
     tb, ib = args.train_batch, args.infer_batch
     train_batches = [(x[i:i + tb], y[i:i + tb]) for i in range(0, args.n, tb)]
     infer_batches = [x[i:i + ib] for i in range(0, args.n, ib)]
-    results = {}
-    for threads in [int(t) for t in args.threads.split(",")]:
-        torch.set_num_threads(threads)
-        net = model()
-        opt = torch.optim.RMSprop(net.parameters(), lr=0.001)
-        loss_fn = nn.CrossEntropyLoss()
+    net = model()
+    opt = torch.optim.RMSprop(net.parameters(), lr=0.001)
+    loss_fn = nn.CrossEntropyLoss()
 
-        def train_step(i: int) -> None:
-            bx, by = train_batches[i % len(train_batches)]
-            opt.zero_grad()
-            loss = loss_fn(net(bx), by)
-            loss.backward()
-            opt.step()
+    def train_step(i: int) -> None:
+        bx, by = train_batches[i % len(train_batches)]
+        opt.zero_grad()
+        loss = loss_fn(net(bx), by)
+        loss.backward()
+        opt.step()
 
-        def infer_step(i: int) -> None:
-            with torch.no_grad():
-                net(infer_batches[i % len(infer_batches)])
+    def infer_step(i: int) -> None:
+        with torch.no_grad():
+            net(infer_batches[i % len(infer_batches)])
 
-        net.train()
-        train = time_loop(train_step, tb, args.seconds, args.rounds)
-        net.eval()
-        infer = time_loop(infer_step, ib, args.seconds, args.rounds)
-        results[str(threads)] = {"train": train, "infer": infer}
-    print(json.dumps({
-        "torch": torch.__version__,
-        "blas": blas_library(),
-        "threads": results,
-    }, sort_keys=True))
+    net(x[:tb]).sum().backward()  # loads the BLAS library before it is named
+    print(json.dumps({"torch": torch.__version__, "blas": blas_library()}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        torch.set_num_threads(int(request["threads"]))
+        torch.backends.mkldnn.enabled = bool(request["mkldnn"])
+        if request["phase"] == "train":
+            net.train()
+            rate = window(train_step, tb, float(request["seconds"]))
+        else:
+            net.eval()
+            rate = window(infer_step, ib, float(request["seconds"]))
+        print(json.dumps({"rate": rate}), flush=True)
 
 
 if __name__ == "__main__":

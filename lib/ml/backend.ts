@@ -28,15 +28,41 @@ export interface BackendOptions {
   /** Which backend to use; `"wasm"` (default) or `"cpu"` (the reference, slow). */
   backend?: "wasm" | "cpu";
   /**
-   * wasm threads (default 1). Above 1, tfjs's threaded build starts through our worker shim
-   * (`kernels/wasm_threads.ts`); if it cannot, a warning and 1 thread. Results are the same bits
-   * for any thread count. Fixed by the first call that starts wasm in a process. Ignored by `cpu`.
+   * wasm threads (default: the environment variable `QUARRY_THREADS`, which the pipeline runner
+   * sets for each stage from the cores no other stage uses, else 1). Above 1, tfjs's threaded
+   * build starts through our worker shim (`kernels/wasm_threads.ts`); if it cannot, a warning
+   * and 1 thread. Results are the same bits for any thread count. Fixed by the first call that
+   * starts wasm in a process. Ignored by `cpu`.
    */
   threads?: number;
   /** Folder of the `.wasm` binaries (default: the npm package's `dist/`, {@link wasmDistDir}). */
   wasmDir?: string;
   /** Where warnings go (default: stderr). */
   warn?: (message: string) => void;
+}
+
+/** Name of the environment variable that gives the default thread count. */
+export const THREADS_ENV = "QUARRY_THREADS";
+
+/**
+ * The thread count `QUARRY_THREADS` asks for, or undefined when it is unset or unreadable
+ * (no env permission). A value that is not a positive integer is an error naming the variable.
+ */
+export function threadsFromEnv(): number | undefined {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get(THREADS_ENV);
+  } catch {
+    return undefined;
+  }
+  if (text === undefined || text === "") return undefined;
+  const threads = Number(text);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(
+      `Invalid environment variable ${THREADS_ENV}: expected a positive integer, got "${text}"`,
+    );
+  }
+  return threads;
 }
 
 let pending: Promise<string> | undefined;
@@ -163,10 +189,11 @@ export function quietCpu(): void {
  * return the same promise; a call with other options switches backend.
  */
 export function initBackend(options: BackendOptions = {}): Promise<string> {
-  const key = `${options.backend ?? "wasm"}/${options.threads ?? 1}/${options.wasmDir ?? ""}`;
+  const threads = options.threads ?? threadsFromEnv() ?? 1;
+  const key = `${options.backend ?? "wasm"}/${threads}/${options.wasmDir ?? ""}`;
   if (pending === undefined || pendingKey !== key) {
     pendingKey = key;
-    pending = start(options);
+    pending = start({ ...options, threads });
     pending.catch(() => {
       pending = undefined;
       pendingKey = undefined;

@@ -160,7 +160,7 @@ export function createClassifier(
       const out = tf.tidy(() => {
         const xt = tf.tensor4d(xb.subarray(0, b * pixels), [b, height, width, channels]);
         const yt = tf.tensor2d(yb.subarray(0, b * classes), [b, classes]);
-        const logits = net.logits(xt);
+        const logits = net.predictLogits(xt);
         return tf.stack([tf.sum(crossEntropyPerExample(logits, yt)), countCorrect(logits, yt)]);
       });
       const [l, c] = out.dataSync();
@@ -282,7 +282,9 @@ export function createClassifier(
       }
       const probs = tf.tidy(() =>
         tf.softmax(
-          net.logits(tf.tensor4d(xb.subarray(0, b * pixels), [b, height, width, channels])),
+          net.predictLogits(
+            tf.tensor4d(xb.subarray(0, b * pixels), [b, height, width, channels]),
+          ),
         )
       );
       out.set(probs.dataSync() as Float32Array, start * classes);

@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { NamedTensor } from "../data/tensor_file.ts";
 import { createRng, deriveSeed } from "../util/random.ts";
+import { CONV_RELU_POOL } from "./kernels/names.ts";
 import { type ModelSpec, paramShapes } from "./spec.ts";
 
 /**
@@ -36,6 +37,11 @@ export interface Network {
   readonly variables: readonly tf.Variable[];
   /** Logits `[n, classes]` for NHWC input `[n, h, w, c]` in [0, 1]. Caller disposes. */
   logits(x: tf.Tensor4D): tf.Tensor2D;
+  /**
+   * The same logits, bit for bit, for prediction only (no gradient): where the backend has our
+   * `QuarryConvReluPool` kernel, each convolution layer with a 2x2 max-pool runs as one kernel.
+   */
+  predictLogits(x: tf.Tensor4D): tf.Tensor2D;
   /** Copies of the current weights, in order. */
   getWeights(): NamedTensor[];
   /** Replaces the weights; names and shapes must match. */
@@ -52,19 +58,17 @@ export function createNetwork(spec: ModelSpec, seed: number): Network {
   );
   const nConv = spec.conv.length;
   const nDense = spec.dense.length + 1;
-  const logits = (x: tf.Tensor4D): tf.Tensor2D =>
+  const forward = (x: tf.Tensor4D, fusedPool: boolean): tf.Tensor2D =>
     tf.tidy(() => {
       let h: tf.Tensor4D = x;
       for (let i = 0; i < nConv; i++) {
-        h = tf.fused.conv2d({
-          x: h,
-          filter: variables[2 * i] as tf.Tensor4D,
-          strides: 1,
-          pad: "valid",
-          bias: variables[2 * i + 1],
-          activation: "relu",
-        });
+        const [filter, bias] = [variables[2 * i] as tf.Tensor4D, variables[2 * i + 1]!];
         const pool = spec.conv[i]!.pool;
+        if (fusedPool && pool === 2) {
+          h = tf.engine().runKernel(CONV_RELU_POOL, { x: h, filter, bias }, {}) as tf.Tensor4D;
+          continue;
+        }
+        h = tf.fused.conv2d({ x: h, filter, strides: 1, pad: "valid", bias, activation: "relu" });
         if (pool > 1) h = tf.maxPool(h, pool, pool, "valid");
       }
       let z: tf.Tensor2D = tf.reshape(h, [h.shape[0], -1]);
@@ -79,10 +83,13 @@ export function createNetwork(spec: ModelSpec, seed: number): Network {
       }
       return z;
     });
+  const hasFusedPool = () =>
+    tf.getBackend() === "wasm" && tf.getKernel(CONV_RELU_POOL, "wasm") !== undefined;
   return {
     spec,
     variables,
-    logits,
+    logits: (x) => forward(x, false),
+    predictLogits: (x) => forward(x, hasFusedPool()),
     getWeights: () =>
       variables.map((v, i) => ({
         name: shapes[i]!.name,

@@ -23,6 +23,7 @@ import {
   splitChanges,
 } from "./missing_outs.ts";
 import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
+import { childThreads } from "./threads.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
@@ -162,6 +163,10 @@ export async function reproduce(
   const done = new Map<string, Promise<Outcome>>();
   const timings = new Map<string, { start: number; end: number }>();
   const samples = new Map<string, TimingSample>();
+  const cores = navigator.hardwareConcurrency ?? 1;
+  let running = 0;
+  // Instances whose upstreams are done and which have not started a child yet (for threads).
+  const ready = new Set<string>();
 
   // Children of a runner that died (SIGKILL, power loss) may still run: stop them and discard
   // their temp folders before anything else. Then a temp folder unique to this run.
@@ -179,6 +184,7 @@ export async function reproduce(
     error?: string,
     log?: string,
   ): Outcome => {
+    ready.delete(name);
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     emit({
       type: "finish",
@@ -233,6 +239,8 @@ export async function reproduce(
   /** Runs an instance in a child (under the semaphore) and collects its outs from its folder. */
   const execChild = async (inst: Instance, announce: boolean): Promise<ChildRun> => {
     await sem.acquire();
+    ready.delete(inst.name);
+    running++;
     try {
       if (options.signal?.aborted) return { error: "interrupted", interrupted: true };
       if (announce) emit({ type: "start", name: inst.name });
@@ -253,6 +261,7 @@ export async function reproduce(
         module: resolve(ws.root, inst.run),
         writeDir: dir,
         net: inst.net,
+        threads: childThreads(cores, jobs, running, ready.size),
         ...(inst.env ? { env: inst.env } : {}),
         ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
         registry,
@@ -295,6 +304,7 @@ export async function reproduce(
       }
       return { collected, dir, seconds, measures: result.measures, log: result.log, t1 };
     } finally {
+      running--;
       sem.release();
     }
   };
@@ -369,6 +379,7 @@ export async function reproduce(
   const processOne = async (inst: Instance): Promise<Outcome> => {
     const ups = inst.upstream.filter((u) => selected.has(u));
     const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
+    ready.add(inst.name);
     const t0 = performance.now();
     const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
     if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);

@@ -58,6 +58,8 @@ export interface SandboxOptions {
   readonly registry?: ChildRegistry;
   /** Called on each progress report. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Threads the stage may use, passed as `QUARRY_THREADS` (see `threads.ts`); default unset. */
+  readonly threads?: number;
 }
 
 /** The outcome of a child run. */
@@ -114,7 +116,10 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     args: setsid ? [Deno.execPath(), ...args] : args,
     cwd: options.workspace,
     clearEnv: true,
-    env: childEnv(options.env ?? [], Deno.env.toObject()),
+    env: {
+      ...childEnv(options.env ?? [], Deno.env.toObject()),
+      ...(options.threads ? { QUARRY_THREADS: String(options.threads) } : {}),
+    },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

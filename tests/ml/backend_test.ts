@@ -47,15 +47,22 @@ Deno.test("@tensorflow/tfjs (layers) shares tfjs-core, its engine and our kernel
   assert.equal(tfjs.version_core, tf.version_core);
 });
 
-/** Runs `body` in a fresh process after `initBackend({ threads })`; returns its last JSON line. */
-async function inProcess(threads: number, body: string): Promise<Record<string, unknown>> {
+/**
+ * Runs `body` in a fresh process after `initBackend({ threads })` (or `initBackend()` with
+ * `QUARRY_THREADS` set, when `threads` is `{ env }`); returns its last JSON line.
+ */
+async function inProcess(
+  threads: number | { env: string },
+  body: string,
+): Promise<Record<string, unknown>> {
+  const fromEnv = typeof threads === "object";
   const script = `
     import * as tf from "@tensorflow/tfjs-core";
     import { getThreadsCount } from "@tensorflow/tfjs-backend-wasm";
     import { createClassifier, initBackend, LENET } from "${
     new URL("../../lib/ml/mod.ts", import.meta.url).href
   }";
-    await initBackend({ threads: ${threads} });
+    await initBackend(${fromEnv ? "" : `{ threads: ${threads} }`});
     const hex = async (bytes) => Array.from(
       new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)),
       (b) => b.toString(16).padStart(2, "0"),
@@ -64,6 +71,7 @@ async function inProcess(threads: number, body: string): Promise<Record<string, 
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["eval", "--ext=ts", script],
+    env: fromEnv ? { QUARRY_THREADS: threads.env } : {},
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -74,7 +82,7 @@ async function inProcess(threads: number, body: string): Promise<Record<string, 
 }
 
 /** Trains LeNet for two steps with `threads` wasm threads; the digest of its weights. */
-function trainInProcess(threads: number): Promise<Record<string, unknown>> {
+function trainInProcess(threads: number | { env: string }): Promise<Record<string, unknown>> {
   return inProcess(
     threads,
     `
@@ -90,7 +98,8 @@ function trainInProcess(threads: number): Promise<Record<string, unknown>> {
 
 /**
  * Every kernel that splits its work over threads, on shapes that split unevenly (odd batches,
- * 5 filter rows, padding, a length that is no multiple of 4); the digest of all outputs.
+ * 5 filter rows, padding, a length that is no multiple of 4, rows and columns that are not); the
+ * digest of all outputs.
  */
 function kernelsInProcess(threads: number): Promise<Record<string, unknown>> {
   return inProcess(
@@ -107,8 +116,16 @@ function kernelsInProcess(threads: number): Promise<Record<string, unknown>> {
       const dy4 = r([5, 10, 9, 6], 7);
       const pooled = tf.maxPool(x4, 2, 2, "same");
       const v = r([1027], 8), ms = tf.abs(r([1027], 9)), mom = r([1027], 10), g = r([1027], 11);
+      const x20 = tf.relu(r([7, 12, 12, 20], 14)), w20 = r([5, 5, 20, 50], 15), b20 = r([50], 16);
+      const a = tf.relu(r([37, 800], 17)), wd = r([800, 502], 18), bd = r([502], 19);
       return [
         y1,
+        tf.fused.conv2d({ x: x20, filter: w20, strides: 1, bias: b20, pad: "valid", activation: "relu" }),
+        tf.conv2d(x20, w20, 1, "same"),
+        tf.fused.matMul({ a, b: wd, bias: bd, activation: "relu" }),
+        k("QuarryConvReluPool", { x: x20, filter: w20, bias: b20 }, {}),
+        k("QuarryConvReluPool", { x: r([9, 28, 28, 1], 20), filter: r([5, 5, 1, 20], 21), bias: r([20], 22) }, {}),
+        tf.matMul(a, wd),
         tf.conv2d(r([2, 9, 9, 1], 12), w1, 2, "valid"),
         k("Conv2DBackpropFilter", { x: x1, dy: dy1 }, { ...conv, filterShape: w1.shape }),
         k("Conv2DBackpropFilter", { x: x4, dy: dy4 }, { ...conv, filterShape: w4.shape }),
@@ -131,6 +148,14 @@ Deno.test("2 wasm threads start in Deno, exit cleanly and train the same bits as
   assert.equal(one.threads, 1);
   assert.equal(two.threads, 2);
   assert.equal(two.weights, one.weights);
+});
+
+Deno.test("QUARRY_THREADS sets the default thread count (same bits); a bad value is an error", async () => {
+  const one = await trainInProcess({ env: "1" });
+  const two = await trainInProcess({ env: "2" });
+  assert.deepEqual([one.threads, two.threads], [1, 2]);
+  assert.equal(two.weights, one.weights);
+  await assert.rejects(() => trainInProcess({ env: "two" }), /QUARRY_THREADS: expected a positive/);
 });
 
 Deno.test("kernels split over 2 and 3 threads give the bits of 1 thread", async () => {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, quietCpu } from "../../lib/ml/backend.ts";
 import { WASM_KERNELS } from "../../lib/ml/kernels/mod.ts";
+import { runWasmKernel, type WasmBackend } from "../../lib/ml/kernels/wasm_util.ts";
 
 const TOLERANCE = 1e-5;
 
@@ -308,4 +309,149 @@ Deno.test("Relu's gradient on wasm is tfjs's formula, bit for bit (NaN for NaN)"
     );
   assert.deepEqual(bits(actual), bits(expected));
   tf.dispose([x, dy, actual, expected]);
+});
+
+/** Runs a kernel on wasm, ours (registered) or the stock XNNPACK one, and returns its values. */
+async function wasmValues(
+  kernelName: string,
+  inputs: Record<string, Input>,
+  attrs: Record<string, unknown>,
+  stock: boolean,
+): Promise<Float32Array> {
+  assert.ok(await tf.setBackend("wasm"));
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [name, { shape, values }] of Object.entries(inputs)) {
+    tensors[name] = tf.tensor(values, shape, "float32");
+  }
+  let values: Float32Array;
+  if (stock) {
+    const backend = tf.backend() as unknown as WasmBackend;
+    const out = runWasmKernel(backend, kernelName, tensors as never, attrs as tf.NamedAttrMap);
+    const t = tf.engine().makeTensorFromTensorInfo(out);
+    values = t.dataSync() as Float32Array;
+    t.dispose();
+  } else {
+    const out = tf.engine().runKernel(kernelName, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+    values = out.dataSync() as Float32Array;
+    out.dispose();
+  }
+  for (const t of Object.values(tensors)) t.dispose();
+  return values;
+}
+
+/** Asserts our kernel gives the stock XNNPACK kernel's bits (every value, -0 included). */
+async function assertSameAsXnnpack(
+  kernelName: string,
+  inputs: Record<string, Input>,
+  attrs: Record<string, unknown>,
+): Promise<void> {
+  const expected = await wasmValues(kernelName, inputs, attrs, true);
+  const actual = await wasmValues(kernelName, inputs, attrs, false);
+  assert.equal(actual.length, expected.length);
+  const differ = actual.findIndex((v, i) => !Object.is(v, expected[i]));
+  assert.equal(differ, -1, `${kernelName} ${JSON.stringify(attrs)}: value ${differ} differs`);
+}
+
+Deno.test("multi-channel Conv2D and FusedConv2D give XNNPACK's bits", async () => {
+  await initBackend();
+  let seed = 900;
+  const cases: [number[], number[], [number, number], "valid" | "same"][] = [
+    [[3, 12, 12, 20], [5, 5, 20, 50], [1, 1], "valid"],
+    [[2, 9, 11, 4], [3, 3, 4, 9], [1, 1], "same"],
+    [[2, 10, 10, 3], [5, 5, 3, 6], [2, 1], "valid"],
+    [[1, 7, 7, 2], [3, 2, 2, 4], [1, 1], "same"],
+    [[2, 8, 8, 1], [3, 3, 1, 5], [1, 1], "valid"],
+  ];
+  for (const [xShape, filterShape, strides, pad] of cases) {
+    const x = input(xShape, seed++);
+    x.values = x.values.map((v) => Math.max(0, v)); // ReLU outputs: exact zeros occur
+    const filter = input(filterShape, seed++);
+    const base = { strides, pad, dataFormat: "NHWC", dilations: [1, 1] };
+    await assertSameAsXnnpack("Conv2D", { x, filter }, base);
+    for (const activation of ["relu", "linear"]) {
+      const bias = input([filterShape[3]!], seed++);
+      await assertSameAsXnnpack("FusedConv2D", { x, filter, bias }, { ...base, activation });
+    }
+  }
+});
+
+Deno.test("_FusedMatMul by our gemm gives XNNPACK's bits", async () => {
+  await initBackend();
+  let seed = 950;
+  const shapes: [number, number, number][] = [[37, 800, 500], [5, 13, 10], [4, 7, 6], [9, 3, 4]];
+  for (const [m, k, n] of shapes) {
+    const a = input([1, m, k], seed++);
+    a.values = a.values.map((v) => Math.max(0, v));
+    const b = input([1, k, n], seed++);
+    const bias = input([n], seed++);
+    for (const activation of ["relu", "linear"]) {
+      const attrs = { transposeA: false, transposeB: false, activation };
+      await assertSameAsXnnpack("_FusedMatMul", { a, b, bias }, attrs);
+      await assertSameAsXnnpack("_FusedMatMul", { a, b }, attrs);
+    }
+  }
+});
+
+Deno.test("QuarryConvReluPool gives the bits of FusedConv2D (relu) then MaxPool 2x2", async () => {
+  await initBackend();
+  let seed = 980;
+  const cases: [number[], number[]][] = [
+    [[3, 28, 28, 1], [5, 5, 1, 20]],
+    [[2, 12, 12, 20], [5, 5, 20, 50]],
+    [[2, 11, 13, 1], [3, 3, 1, 8]], // odd sizes: the last row and column are dropped
+    [[2, 9, 10, 3], [3, 2, 3, 6]],
+    [[1, 10, 14, 1], [3, 3, 1, 6]], // one channel, out channels no multiple of 4
+  ];
+  for (const [xShape, filterShape] of cases) {
+    const x = input(xShape, seed++);
+    const filter = input(filterShape, seed++);
+    const bias = input([filterShape[3]!], seed++);
+    assert.ok(await tf.setBackend("wasm"));
+    const [xt, ft, bt] = [x, filter, bias].map((t) => tf.tensor(t.values, t.shape, "float32"));
+    const fused = tf.engine().runKernel(
+      "QuarryConvReluPool",
+      { x: xt!, filter: ft!, bias: bt! },
+      {},
+    );
+    const chain = tf.maxPool(
+      tf.fused.conv2d({
+        x: xt as tf.Tensor4D,
+        filter: ft as tf.Tensor4D,
+        bias: bt,
+        strides: 1,
+        pad: "valid",
+        activation: "relu",
+      }),
+      2,
+      2,
+      "valid",
+    );
+    const [a, b] = [(fused as tf.Tensor).dataSync(), chain.dataSync()];
+    assert.deepEqual((fused as tf.Tensor).shape, chain.shape);
+    assert.equal(a.findIndex((v, i) => !Object.is(v, b[i])), -1, `${xShape} ${filterShape}`);
+    tf.dispose([xt!, ft!, bt!, fused as tf.Tensor, chain]);
+  }
+});
+
+Deno.test("MaxPool and Relu give the stock kernels' bits, NaN and -0 included", async () => {
+  await initBackend();
+  let seed = 1000;
+  const special = [NaN, -0, 0, -Infinity, Infinity, 1];
+  const withSpecials = (x: Input) => {
+    // Every 7th value special: windows start with NaN, hold -0 beside +0, and so on.
+    x.values = x.values.map((v, i) => i % 7 === 0 ? special[(i / 7) % special.length]! : v);
+    return x;
+  };
+  const cases: [number[], number, number][] = [
+    [[3, 24, 24, 20], 2, 2],
+    [[2, 8, 8, 50], 2, 2],
+    [[2, 9, 7, 6], 3, 2],
+    [[1, 5, 5, 4], 2, 1],
+  ];
+  for (const [shape, filterSize, strides] of cases) {
+    const x = withSpecials(input(shape, seed++));
+    await assertSameAsXnnpack("MaxPool", { x }, { filterSize, strides, pad: "valid" });
+    await assertSameAsXnnpack("Relu", { x }, {});
+  }
+  await assertSameAsXnnpack("Relu", { x: withSpecials(input([1027], seed++)) }, {});
 });

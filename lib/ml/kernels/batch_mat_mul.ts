@@ -1,7 +1,8 @@
 /**
- * `BatchMatMul` for the wasm backend that keeps transposed products on XNNPACK: the stock kernel
- * runs `transposeA`/`transposeB` products (the dense layers' gradients) as scalar loops, while an
- * explicit transpose is a cheap copy and the untransposed product runs on XNNPACK.
+ * `BatchMatMul` for the wasm backend that keeps transposed products off scalar loops: the stock
+ * kernel runs `transposeA`/`transposeB` products (the dense layers' gradients) that way, while an
+ * explicit transpose is a cheap copy and the untransposed product runs on our SIMD gemm
+ * (`gemm.ts`, XNNPACK's bits) or, for the shapes it does not cover, on XNNPACK.
  *
  * @module
  */
@@ -12,6 +13,8 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
+import { gemm } from "./gemm.ts";
+import { singleProduct } from "./fused_mat_mul.ts";
 import { release, runWasmKernel, type WasmBackend } from "./wasm_util.ts";
 
 function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
@@ -22,8 +25,12 @@ function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   return runWasmKernel(backend, "Transpose", { x }, { perm });
 }
 
-/** The stock kernel's untransposed product. */
+/** The untransposed product: our gemm where it covers it (XNNPACK's bits), else the stock kernel. */
 function untransposed(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
+  const mkn = singleProduct(a, b);
+  if (mkn !== null) {
+    return gemm(backend, a, b, mkn, undefined, false, [...a.shape.slice(0, -1), mkn[2]]);
+  }
   return runWasmKernel(backend, BatchMatMul, { a, b }, { transposeA: false, transposeB: false });
 }
 
@@ -45,7 +52,7 @@ function batchMatMul(
     // after every step) at about 9 ns per element; a transpose costs about 2.5. When the right
     // operand is the large one, (B^T A^T)^T is cheaper. The choice depends on shapes only, so
     // results do not depend on what ran before.
-    if (plain && 6.5 * k * n > 2.5 * m * n + 11.5 * m * k) {
+    if (plain && singleProduct(a, b) === null && 6.5 * k * n > 2.5 * m * n + 11.5 * m * k) {
       const bT = transposeLast2(backend, b);
       const aT = transposeLast2(backend, a);
       const outT = untransposed(backend, bT, aT);

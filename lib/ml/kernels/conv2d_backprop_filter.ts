@@ -10,6 +10,7 @@
  * @module
  */
 
+import { matMul } from "./gemm.ts";
 import {
   backend_util,
   Conv2DBackpropFilter,
@@ -19,7 +20,6 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import {
-  matMul,
   offsetOf,
   padImages,
   release,

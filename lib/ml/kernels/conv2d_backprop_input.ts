@@ -7,6 +7,7 @@
  * @module
  */
 
+import { matMul } from "./gemm.ts";
 import {
   backend_util,
   Conv2DBackpropInput,
@@ -16,7 +17,6 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import {
-  matMul,
   offsetOf,
   release,
   reshapeInfo,

@@ -7,7 +7,8 @@
  * `FusedConv2D` (the first layer) are SIMD over output channels; a bias `Add` is one SIMD pass;
  * `Identity` shares its input's buffer instead of copying it. Two kernels of ours fuse tfjs op
  * chains with the same bits: `QuarryRMSProp` (used by `../rmsprop.ts`) and `QuarryReluGrad`
- * (registered as `Relu`'s gradient). Replaced kernels still delegate the cases they do not cover
+ * (registered as `Relu`'s gradient); `QuarryConvReluPool` (used by `../model.ts` to predict)
+ * fuses a convolution layer with its max-pool. Replaced kernels still delegate the cases they do not cover
  * to the stock ones. Each is checked against the `cpu` backend in `tests/ml/kernels_test.ts`;
  * `wasm_threads.ts` makes tfjs's threaded build start in Deno, and `simd_pool.ts` splits our SIMD
  * helpers over the same number of threads.
@@ -25,12 +26,15 @@ import {
 } from "@tensorflow/tfjs-core";
 import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { conv2DConfig, fusedConv2DConfig } from "./conv2d.ts";
+import { convReluPoolConfig } from "./conv_pool.ts";
+import { fusedMatMulConfig } from "./fused_mat_mul.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { identityConfig } from "./identity.ts";
 import { addConfig } from "./add.ts";
 import { reluGradConfig, reluGradKernelConfig } from "./relu_grad.ts";
 import { maxPoolGradConfig } from "./max_pool_grad.ts";
+import { maxPoolConfig, reluConfig } from "./max_pool.ts";
 import { rmspropConfig } from "./rmsprop.ts";
 import { sumConfig } from "./sum.ts";
 import { rememberStockKernel } from "./wasm_util.ts";
@@ -40,6 +44,7 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   batchMatMulConfig,
   conv2DConfig,
   fusedConv2DConfig,
+  fusedMatMulConfig,
   identityConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
@@ -47,7 +52,10 @@ export const WASM_KERNELS: readonly KernelConfig[] = [
   sumConfig,
   rmspropConfig,
   addConfig,
+  convReluPoolConfig,
   reluGradKernelConfig,
+  maxPoolConfig,
+  reluConfig,
 ];
 
 /**

@@ -14,7 +14,13 @@ export interface SimdKernels {
   col2im(...args: number[]): void;
   conv1_filter_grad(...args: number[]): void;
   conv1_forward(...args: number[]): void;
+  conv1_pool_forward(...args: number[]): void;
+  conv_forward(...args: number[]): void;
+  gemm_pack(...args: number[]): void;
+  gemm(...args: number[]): void;
   max_pool_grad(...args: number[]): void;
+  max_pool(...args: number[]): void;
+  relu(...args: number[]): void;
   sum_rows(...args: number[]): void;
   rmsprop(...args: number[]): void;
   relu_grad(...args: number[]): void;

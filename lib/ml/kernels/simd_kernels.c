@@ -501,3 +501,406 @@ void add_bias(const float* x, const float* b, float* out, int rows, int C) {
     for (; c < C; c++) o[c] = xr[c] + b[c];
   }
 }
+
+/*
+ * The input pixel under output pixel i (0..3) of a block of conv_forward: without pooling, block
+ * q covers output pixels 4q .. 4q+3 in row-major order (past the last one, the last one again);
+ * with 2x2 pooling, block q is pooled pixel q and covers its window row by row.
+ */
+static inline const float* conv_pixel(const float* ximg, int q, int i, int pool, int OW, int P,
+                                      int PW, int sh, int Wp, int C) {
+  int oh, ow;
+  if (pool) {
+    oh = 2 * (q / PW) + (i >> 1);
+    ow = 2 * (q % PW) + (i & 1);
+  } else {
+    const int p = 4 * q + i < P ? 4 * q + i : P - 1;
+    oh = p / OW;
+    ow = p % OW;
+  }
+  return ximg + (oh * sh * Wp + ow) * C;
+}
+
+/* One vector of output channels (co .. co+3) of conv_forward for one image, 2 blocks a time. */
+static inline void conv_forward_v1(const float* ximg, const float* w, v128_t b, float* oimg,
+                                   int Wp, int C, int KH, int KW, int OH, int OW, int sh,
+                                   int Cout, int co, int relu, int pool) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int P = OH * OW;
+  const int PW = OW / 2;
+  const int blocks = pool ? (OH / 2) * PW : (P + 3) / 4;
+  const int wrow = C * Cout;
+  for (int q = 0; q < blocks; q += 2) {
+    const int r = q + 1 < blocks ? q + 1 : q;
+#define PIXEL(b, i) conv_pixel(ximg, b, i, pool, OW, P, PW, sh, Wp, C)
+    const float *q0 = PIXEL(q, 0), *q1 = PIXEL(q, 1), *q2 = PIXEL(q, 2), *q3 = PIXEL(q, 3);
+    const float *q4 = PIXEL(r, 0), *q5 = PIXEL(r, 1), *q6 = PIXEL(r, 2), *q7 = PIXEL(r, 3);
+#undef PIXEL
+    v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+    for (int kh = 0; kh < KH; kh++) {
+      for (int kw = 0; kw < KW; kw++) {
+        const int off = (kh * Wp + kw) * C;
+        const float* wk = w + (kh * KW + kw) * wrow + co;
+        for (int c = 0; c < C; c++, wk += Cout) {
+          const v128_t wv = wasm_v128_load(wk);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(q0 + off + c), wv));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(q1 + off + c), wv));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(q2 + off + c), wv));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(q3 + off + c), wv));
+          a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(q4 + off + c), wv));
+          a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(wasm_v128_load32_splat(q5 + off + c), wv));
+          a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(wasm_v128_load32_splat(q6 + off + c), wv));
+          a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(wasm_v128_load32_splat(q7 + off + c), wv));
+        }
+      }
+    }
+    if (relu) {
+      a0 = wasm_f32x4_pmax(zero, a0);
+      a1 = wasm_f32x4_pmax(zero, a1);
+      a2 = wasm_f32x4_pmax(zero, a2);
+      a3 = wasm_f32x4_pmax(zero, a3);
+      a4 = wasm_f32x4_pmax(zero, a4);
+      a5 = wasm_f32x4_pmax(zero, a5);
+      a6 = wasm_f32x4_pmax(zero, a6);
+      a7 = wasm_f32x4_pmax(zero, a7);
+    }
+    if (pool) {
+      /* Maxima of non-negative numbers (relu outputs): exact, in any order. */
+      wasm_v128_store(oimg + r * Cout + co,
+                      wasm_f32x4_max(wasm_f32x4_max(a4, a5), wasm_f32x4_max(a6, a7)));
+      wasm_v128_store(oimg + q * Cout + co,
+                      wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3)));
+      continue;
+    }
+    const int p = 4 * q;
+    float* o = oimg + p * Cout + co;
+    wasm_v128_store(o, a0);
+    if (p + 1 < P) wasm_v128_store(o + Cout, a1);
+    if (p + 2 < P) wasm_v128_store(o + 2 * Cout, a2);
+    if (p + 3 < P) wasm_v128_store(o + 3 * Cout, a3);
+    if (p + 4 < P) wasm_v128_store(o + 4 * Cout, a4);
+    if (p + 5 < P) wasm_v128_store(o + 5 * Cout, a5);
+    if (p + 6 < P) wasm_v128_store(o + 6 * Cout, a6);
+    if (p + 7 < P) wasm_v128_store(o + 7 * Cout, a7);
+  }
+}
+
+/*
+ * Forward convolution, horizontal stride 1, in XNNPACK's order for each output: out [N, OH, OW,
+ * Cout] = act(bias + the products xp[n, oh*sh + kh, ow + kw, c] * w[kh, kw, c, co] added one at
+ * a time, taps (kh, kw) in row-major order, channels c in order), xp [N, Hp, Wp, C] padded, bias
+ * null (0) or [Cout], relu if `relu` (max with +0, as XNNPACK's clamp), Cout >= 4. With `pool`
+ * (and relu), the output is that max-pooled 2x2 with stride 2 ("valid": [N, OH/2, OW/2, Cout]),
+ * as tfjs's MaxPool of it would be: the maximum of the same bits. Blocks of 4 output pixels
+ * (a pooling window) x 8 output channels share each filter and input load; a pair of
+ * output-channel vectors runs over a whole image while its filter columns stay in cache.
+ */
+EXPORT(conv_forward)
+void conv_forward(const float* xp, const float* w, const float* bias, float* out, int N, int Hp,
+                  int Wp, int C, int KH, int KW, int OH, int OW, int sh, int Cout, int relu,
+                  int pool) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int P = OH * OW;
+  const int PW = OW / 2;
+  const int blocks = pool ? (OH / 2) * PW : (P + 3) / 4;
+  const int wrow = C * Cout;
+  for (int n = 0; n < N; n++) {
+    const float* ximg = xp + n * Hp * Wp * C;
+    float* oimg = out + n * (pool ? blocks : P) * Cout;
+    int co = 0;
+    for (; co + 8 <= Cout; co += 8) {
+      const v128_t b0 = bias ? wasm_v128_load(bias + co) : zero;
+      const v128_t b1 = bias ? wasm_v128_load(bias + co + 4) : zero;
+      for (int q = 0; q < blocks; q++) {
+        const float* x0p = conv_pixel(ximg, q, 0, pool, OW, P, PW, sh, Wp, C);
+        const float* x1p = conv_pixel(ximg, q, 1, pool, OW, P, PW, sh, Wp, C);
+        const float* x2p = conv_pixel(ximg, q, 2, pool, OW, P, PW, sh, Wp, C);
+        const float* x3p = conv_pixel(ximg, q, 3, pool, OW, P, PW, sh, Wp, C);
+        v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+        for (int kh = 0; kh < KH; kh++) {
+          for (int kw = 0; kw < KW; kw++) {
+            const int off = (kh * Wp + kw) * C;
+            const float* x0 = x0p + off;
+            const float* x1 = x1p + off;
+            const float* x2 = x2p + off;
+            const float* x3 = x3p + off;
+            const float* wk = w + (kh * KW + kw) * wrow + co;
+            for (int c = 0; c < C; c++, wk += Cout) {
+              const v128_t w0 = wasm_v128_load(wk);
+              const v128_t w1 = wasm_v128_load(wk + 4);
+              v128_t s = wasm_v128_load32_splat(x0 + c);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
+              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x1 + c);
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
+              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x2 + c);
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
+              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
+              s = wasm_v128_load32_splat(x3 + c);
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
+              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+            }
+          }
+        }
+        if (relu) {
+          a0 = wasm_f32x4_pmax(zero, a0);
+          a1 = wasm_f32x4_pmax(zero, a1);
+          a2 = wasm_f32x4_pmax(zero, a2);
+          a3 = wasm_f32x4_pmax(zero, a3);
+          c0 = wasm_f32x4_pmax(zero, c0);
+          c1 = wasm_f32x4_pmax(zero, c1);
+          c2 = wasm_f32x4_pmax(zero, c2);
+          c3 = wasm_f32x4_pmax(zero, c3);
+        }
+        if (pool) {
+          /* Maxima of non-negative numbers (relu outputs): exact, in any order. */
+          float* o = oimg + q * Cout + co;
+          wasm_v128_store(o, wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3)));
+          wasm_v128_store(o + 4, wasm_f32x4_max(wasm_f32x4_max(c0, c1), wasm_f32x4_max(c2, c3)));
+          continue;
+        }
+        const int p = 4 * q;
+        float* o = oimg + p * Cout + co;
+        wasm_v128_store(o, a0);
+        wasm_v128_store(o + 4, c0);
+        if (p + 1 < P) {
+          wasm_v128_store(o + Cout, a1);
+          wasm_v128_store(o + Cout + 4, c1);
+        }
+        if (p + 2 < P) {
+          wasm_v128_store(o + 2 * Cout, a2);
+          wasm_v128_store(o + 2 * Cout + 4, c2);
+        }
+        if (p + 3 < P) {
+          wasm_v128_store(o + 3 * Cout, a3);
+          wasm_v128_store(o + 3 * Cout + 4, c3);
+        }
+      }
+    }
+    /* The last channels one vector at a time; a partial vector is the last 4 channels, which
+       recomputes a few with the same bits. */
+    for (; co < Cout; co += 4) {
+      const int c4 = co + 4 <= Cout ? co : Cout - 4;
+      const v128_t b = bias ? wasm_v128_load(bias + c4) : zero;
+      conv_forward_v1(ximg, w, b, oimg, Wp, C, KH, KW, OH, OW, sh, Cout, c4, relu, pool);
+    }
+  }
+}
+
+/*
+ * Packs b [K, N] (N >= 4) for gemm: panel p (of ceil(N/4)) holds columns j0 .. j0+3, j0 =
+ * min(4p, N-4), as [K, 4] at packed + 4*K*p. Writes panels p0 .. p1-1.
+ */
+EXPORT(gemm_pack)
+void gemm_pack(const float* b, float* packed, int K, int N, int p0, int p1) {
+  for (int p = p0; p < p1; p++) {
+    const int j0 = 4 * p + 4 <= N ? 4 * p : N - 4;
+    float* dst = packed + 4 * K * p;
+    for (int k = 0; k < K; k++) wasm_v128_store(dst + 4 * k, wasm_v128_load(b + k * N + j0));
+  }
+}
+
+/*
+ * out [M, N] = act(bias + sum over k of a[m, k] * b[k, n], products added one at a time in k
+ * order: XNNPACK's order for each output), b packed by gemm_pack, bias null (0) or [N], relu if
+ * `relu` (max with +0, as XNNPACK's clamp). Blocks of 4 rows x 8 columns; rows in chunks of 64
+ * that stay in cache while every panel of b passes them. Where M is not a multiple of 4, the last
+ * block repeats row M-1 (the same values stored twice); a partial last panel recomputes the
+ * columns it shares with the one before, with the same bits.
+ */
+EXPORT(gemm)
+void gemm(const float* a, const float* packed, const float* bias, float* out, int M, int K, int N,
+          int relu) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int panels = (N + 3) / 4;
+  for (int m0 = 0; m0 < M; m0 += 64) {
+    const int m1 = m0 + 64 < M ? m0 + 64 : M;
+    for (int p = 0; p < panels; p += 2) {
+      const int pair = p + 1 < panels;
+      const int j0 = 4 * p + 4 <= N ? 4 * p : N - 4;
+      const int j1 = pair ? (4 * p + 8 <= N ? 4 * p + 4 : N - 4) : j0;
+      const float* w0p = packed + 4 * K * p;
+      const float* w1p = pair ? w0p + 4 * K : w0p;
+      const v128_t b0 = bias ? wasm_v128_load(bias + j0) : zero;
+      const v128_t b1 = bias ? wasm_v128_load(bias + j1) : zero;
+      for (int m = m0; m < m1; m += 4) {
+        const float* x0 = a + m * K;
+        const float* x1 = a + (m + 1 < M ? m + 1 : M - 1) * K;
+        const float* x2 = a + (m + 2 < M ? m + 2 : M - 1) * K;
+        const float* x3 = a + (m + 3 < M ? m + 3 : M - 1) * K;
+        v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+        for (int k = 0; k < K; k++) {
+          const v128_t w0 = wasm_v128_load(w0p + 4 * k);
+          const v128_t w1 = wasm_v128_load(w1p + 4 * k);
+          v128_t s = wasm_v128_load32_splat(x0 + k);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
+          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x1 + k);
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
+          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x2 + k);
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
+          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
+          s = wasm_v128_load32_splat(x3 + k);
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
+          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+        }
+        if (relu) {
+          a0 = wasm_f32x4_pmax(zero, a0);
+          a1 = wasm_f32x4_pmax(zero, a1);
+          a2 = wasm_f32x4_pmax(zero, a2);
+          a3 = wasm_f32x4_pmax(zero, a3);
+          c0 = wasm_f32x4_pmax(zero, c0);
+          c1 = wasm_f32x4_pmax(zero, c1);
+          c2 = wasm_f32x4_pmax(zero, c2);
+          c3 = wasm_f32x4_pmax(zero, c3);
+        }
+        /* Rows past M-1 repeat it: store them in reverse so that row M-1's last write is its own. */
+        float* o = out + m * N;
+        const int last = M - 1 - m;
+        const int n1 = 1 < last ? 1 : last, n2 = 2 < last ? 2 : last, n3 = 3 < last ? 3 : last;
+        wasm_v128_store(o + n3 * N + j0, a3);
+        wasm_v128_store(o + n3 * N + j1, c3);
+        wasm_v128_store(o + n2 * N + j0, a2);
+        wasm_v128_store(o + n2 * N + j1, c2);
+        wasm_v128_store(o + n1 * N + j0, a1);
+        wasm_v128_store(o + n1 * N + j1, c1);
+        wasm_v128_store(o + j0, a0);
+        wasm_v128_store(o + j1, c0);
+      }
+    }
+  }
+}
+
+/*
+ * conv1_forward with stride 1 and relu, max-pooled 2x2 with stride 2 ("valid") in the same pass:
+ * out [N, OH/2, OW/2, Cout], Cout a multiple of 4. A block computes one pooling window (2x2
+ * convolution outputs, the same bits as conv1_forward) for 8 channels, or, for the last 4
+ * channels, two windows, and stores their maxima (exact: relu outputs are non-negative). Where
+ * OW/2 is odd, the last two-window block computes its one window twice.
+ */
+EXPORT(conv1_pool_forward)
+void conv1_pool_forward(const float* xp, const float* w, const float* bias, float* out, int N,
+                        int Hp, int Wp, int KH, int KW, int OH, int OW, int Cout) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int PH = OH / 2, PW = OW / 2;
+  for (int n = 0; n < N; n++) {
+    for (int ph = 0; ph < PH; ph++) {
+      const float* xrow = xp + (n * Hp + 2 * ph) * Wp;
+      float* orow = out + ((n * PH + ph) * PW) * Cout;
+      int co = 0;
+      /* Pairs of output-channel vectors: one pooling window (2x2 outputs) x 8 channels. */
+      for (; co + 8 <= Cout; co += 8) {
+        const v128_t b0 = bias ? wasm_v128_load(bias + co) : zero;
+        const v128_t b1 = bias ? wasm_v128_load(bias + co + 4) : zero;
+        for (int pw = 0; pw < PW; pw++) {
+          const float* x0 = xrow + 2 * pw;
+          v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0, c0 = b1, c1 = b1, c2 = b1, c3 = b1;
+          for (int kh = 0; kh < KH; kh++) {
+            const float* wr = w + kh * KW * Cout + co;
+            const float* r0 = x0 + kh * Wp;
+            const float* r1 = r0 + Wp;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t w0 = wasm_v128_load(wr + kw * Cout);
+              const v128_t w1 = wasm_v128_load(wr + kw * Cout + 4);
+              v128_t x = wasm_v128_load32_splat(r0 + kw);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x, w0));
+              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r0 + kw + 1);
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x, w0));
+              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r1 + kw);
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x, w0));
+              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(x, w1));
+              x = wasm_v128_load32_splat(r1 + kw + 1);
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x, w0));
+              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(x, w1));
+            }
+          }
+          const v128_t lo = wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3));
+          const v128_t hi = wasm_f32x4_max(wasm_f32x4_max(c0, c1), wasm_f32x4_max(c2, c3));
+          wasm_v128_store(orow + pw * Cout + co, wasm_f32x4_max(lo, zero));
+          wasm_v128_store(orow + pw * Cout + co + 4, wasm_f32x4_max(hi, zero));
+        }
+      }
+      for (; co < Cout; co += 4) {
+        const v128_t b = bias ? wasm_v128_load(bias + co) : zero;
+        for (int pw = 0; pw < PW; pw += 2) {
+          const int pr = pw + 1 < PW ? pw + 1 : pw;
+          const float* xl = xrow + 2 * pw;
+          const float* xr = xrow + 2 * pr;
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+          for (int kh = 0; kh < KH; kh++) {
+            const float* wr = w + kh * KW * Cout + co;
+            const float* l0 = xl + kh * Wp;
+            const float* r0 = xr + kh * Wp;
+            const float* l1 = l0 + Wp;
+            const float* r1 = r0 + Wp;
+            for (int kw = 0; kw < KW; kw++) {
+              const v128_t wv = wasm_v128_load(wr + kw * Cout);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + kw), wv));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load32_splat(l0 + kw + 1), wv));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load32_splat(r0 + kw), wv));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load32_splat(r0 + kw + 1), wv));
+              a4 = wasm_f32x4_add(a4, wasm_f32x4_mul(wasm_v128_load32_splat(l1 + kw), wv));
+              a5 = wasm_f32x4_add(a5, wasm_f32x4_mul(wasm_v128_load32_splat(l1 + kw + 1), wv));
+              a6 = wasm_f32x4_add(a6, wasm_f32x4_mul(wasm_v128_load32_splat(r1 + kw), wv));
+              a7 = wasm_f32x4_add(a7, wasm_f32x4_mul(wasm_v128_load32_splat(r1 + kw + 1), wv));
+            }
+          }
+          const v128_t left = wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a4, a5));
+          const v128_t right = wasm_f32x4_max(wasm_f32x4_max(a2, a3), wasm_f32x4_max(a6, a7));
+          /* relu as conv1_forward's (max with +0); it commutes with the maxima. */
+          wasm_v128_store(orow + pr * Cout + co, wasm_f32x4_max(right, zero));
+          wasm_v128_store(orow + pw * Cout + co, wasm_f32x4_max(left, zero));
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Max-pool without padding: out [N, OH, OW, C] = the maximum of each fh x fw window (at most 9
+ * values) of x [N, H, W, C] with strides (sh, sw), C >= 4 (four channels at a time; the last
+ * vector is the last four channels, recomputing a few with the same bits). It repeats tfjs's
+ * stock kernel (XNNPACK's 9-input max-pool for wasm on x86) operation for operation, so that
+ * NaN and -0 come out the same too: inputs i0..i8 in column-major window order, the missing ones
+ * i0 again, combined by pmax in its tree, then NaN clamped to -inf.
+ */
+EXPORT(max_pool)
+void max_pool(const float* x, float* out, int N, int H, int W, int C, int OH, int OW, int fh,
+              int fw, int sh, int sw) {
+  const v128_t low = wasm_f32x4_splat(-__builtin_inff());
+  const int taps = fh * fw;
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        const float* win = x + ((n * H + oh * sh) * W + ow * sw) * C;
+        float* o = out + ((n * OH + oh) * OW + ow) * C;
+        for (int c0 = 0; c0 < C; c0 += 4) {
+          const int c = c0 + 4 <= C ? c0 : C - 4;
+          const v128_t i0 = wasm_v128_load(win + c);
+#define IN(k) ((k) < taps ? wasm_v128_load(win + (((k) % fh) * W + (k) / fh) * C + c) : i0)
+          const v128_t i1 = IN(1), i2 = IN(2), i3 = IN(3), i4 = IN(4), i5 = IN(5);
+          const v128_t i6 = IN(6), i7 = IN(7), i8 = IN(8);
+#undef IN
+          const v128_t m018 = wasm_f32x4_pmax(i8, wasm_f32x4_pmax(i1, i0));
+          const v128_t m23 = wasm_f32x4_pmax(i3, i2), m45 = wasm_f32x4_pmax(i5, i4);
+          const v128_t m67 = wasm_f32x4_pmax(i7, i6);
+          const v128_t m = wasm_f32x4_pmax(wasm_f32x4_pmax(m67, m018), wasm_f32x4_pmax(m45, m23));
+          wasm_v128_store(o + c, wasm_f32x4_pmax(low, m));
+        }
+      }
+    }
+  }
+}
+
+/* ReLU as tfjs's stock kernel: out = max(x, +0) over n floats (-0 gives +0, NaN stays NaN). */
+EXPORT(relu)
+void relu(const float* x, float* out, int n) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(x + i), zero));
+  for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : x[i] > 0.0f ? x[i] : 0.0f;
+}

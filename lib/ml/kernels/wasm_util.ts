@@ -141,18 +141,3 @@ export function runWasmKernel(
   }
   return kernel.kernelFunc({ inputs, attrs, backend: backend as never }) as TensorInfo;
 }
-
-/** Untransposed matMul `a [m, k]` x `b [k, n]` on the wasm backend's XNNPACK path. */
-export function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
-  const [m, k] = a.shape as [number, number];
-  const n = b.shape[1] as number;
-  const a3 = reshapeInfo(backend, a, [1, m, k]);
-  const b3 = reshapeInfo(backend, b, [1, k, n]);
-  const out = runWasmKernel(backend, "BatchMatMul", { a: a3, b: b3 }, {
-    transposeA: false,
-    transposeB: false,
-  });
-  release(backend, a3);
-  release(backend, b3);
-  return { dataId: out.dataId, shape: [m, n], dtype: out.dtype };
-}
