@@ -193,7 +193,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     selection = selectInstances(graph, {
       targets,
       ...(v.downstream ? { downstream: true } : {}),
-      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir) } : {}),
+      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir, graph.profile) } : {}),
     });
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
@@ -273,7 +273,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       );
     }
     if (ran.length) {
-      const timings = readTimings(timingPath(ws.stateDir));
+      const timings = readTimings(timingPath(ws.stateDir, graph.profile));
       out(`${etaLine(timings, ran)}\n`);
       const costs = instanceCosts(graph.instances, timings);
       const eta = estimateRemaining(graph.instances, new Set(ran), costs, jobsOf(jobs));
@@ -293,7 +293,7 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   }
   let executor: ExecutorChoice;
   try {
-    executor = openExecutor(v, file, ws, (l) => io.stderr(`${l}\n`));
+    executor = openExecutor({ ...v, profile: graph.profile }, file, ws, (l) => io.stderr(`${l}\n`));
   } catch (e) {
     io.stderr(`${(e as Error).message}\n`);
     return 2;
@@ -446,7 +446,7 @@ function sampleSelection(
   if (seed === undefined) {
     return "--sample: no --sample-seed given and `git rev-parse HEAD` found no commit to seed by";
   }
-  const costs = instanceCosts(graph.instances, readTimings(timingPath(ws.stateDir)));
+  const costs = instanceCosts(graph.instances, readTimings(timingPath(ws.stateDir, graph.profile)));
   const picked = drawSample(candidates, k, seed, {
     costs,
     ...(maxSeconds !== undefined ? { maxSeconds } : {}),
@@ -473,7 +473,7 @@ async function reporterEta(
   force: ReadonlySet<string>,
   jobs: number,
 ) {
-  const timings = readTimings(timingPath(ws.stateDir));
+  const timings = readTimings(timingPath(ws.stateDir, graph.profile));
   // Nothing ran here before: no estimate, and no status pass before the run.
   if (!Object.keys(timings.instances).length) return undefined;
   const statuses = await computeStatus(graph, ws, { selected, force });

@@ -6,14 +6,14 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { timingPath } from "./timing.ts";
 
 /** Instance name → expected seconds (the mean over runs of its key, else its latest run). */
-export function readRecordedCosts(stateDir: string): Map<string, number> {
+export function readRecordedCosts(stateDir: string, profile?: string): Map<string, number> {
   const out = new Map<string, number>();
   let raw: { version?: unknown; instances?: Record<string, Record<string, unknown>> };
   try {
-    raw = JSON.parse(Deno.readTextFileSync(join(stateDir, "timing.json")));
+    raw = JSON.parse(Deno.readTextFileSync(timingPath(stateDir, profile)));
   } catch {
     return out; // only a hint
   }

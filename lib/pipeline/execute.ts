@@ -497,7 +497,7 @@ export async function reproduce(
   saveWorkspaceState(ws);
   try {
     // Wall-clock figures live here, apart from keys, outs and the lock.
-    recordTimings(timingPath(ws.stateDir), samples);
+    recordTimings(timingPath(ws.stateDir, graph.profile), samples);
   } catch {
     // the timing record is a hint for estimates
   }

@@ -123,6 +123,8 @@ export function openExecutor(
     "slurm-account"?: string | undefined;
     "slurm-args"?: string[] | undefined;
     "group-seconds"?: string | undefined;
+    /** The resolved profile, whose timing record gives the costs for `--group-seconds`. */
+    profile?: string | undefined;
   },
   pipelineFile: string,
   ws: Workspace,
@@ -155,7 +157,7 @@ export function openExecutor(
     extraArgs,
     resources: readStageResources(pipelineFile),
     log,
-    ...(groupSeconds ? { groupSeconds, costs: readRecordedCosts(ws.stateDir) } : {}),
+    ...(groupSeconds ? { groupSeconds, costs: readRecordedCosts(ws.stateDir, flags.profile) } : {}),
   });
   return { runChild: slurm.run, jobs: 256, slurm };
 }

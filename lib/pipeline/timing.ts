@@ -5,8 +5,8 @@
  * `pipeline.lock`, and it is not committed. It is what ETAs (`repro --dry`) and cost-balanced
  * sharding can read.
  *
- * Format (JSON): `{"version": 1, "instances": {"<instance>": TimingRecord}}`, one record per
- * instance name: the latest run, plus a running mean over runs of the same key.
+ * Format (JSON, one file per profile: {@linkcode timingPath}): `{"version": 1, "instances":
+ * {"<instance>": TimingRecord}}`, one record per instance name: the latest run, plus a running mean over runs of the same key.
  *
  * @module
  */
@@ -43,9 +43,13 @@ export interface TimingSample {
   readonly measures?: Readonly<Record<string, number>>;
 }
 
-/** The timing file of a workspace state folder (`.quarry/`). */
-export function timingPath(stateDir: string): string {
-  return join(stateDir, TIMING_FILE);
+/**
+ * The timing file of a workspace state folder (`.quarry/`) for a profile: one file per profile,
+ * since instance names repeat across profiles (`target@mnist` takes seconds in `smoke` and
+ * minutes in `paper`). The profile `default` (a pipeline without profiles) uses `timing.json`.
+ */
+export function timingPath(stateDir: string, profile = "default"): string {
+  return join(stateDir, profile === "default" ? TIMING_FILE : `timing.${profile}.json`);
 }
 
 /** Reads the timing record; missing or unreadable gives an empty one (it is only a hint). */

@@ -80,3 +80,21 @@ Deno.test("readTimings tolerates a missing or corrupt file; recordTiming merges"
     cleanup(dir);
   }
 });
+
+Deno.test("timings are kept per profile: a profile's estimate never reads another's runs", async () => {
+  const dir = copyFixture("basic");
+  try {
+    assert.equal(timingPath("/s"), join("/s", "timing.json"));
+    assert.equal(timingPath("/s", "default"), join("/s", "timing.json"));
+    assert.equal(timingPath("/s", "paper"), join("/s", "timing.paper.json"));
+    const r = await reproJson(dir, ["--profile", "small"]);
+    assert.equal(r.code, 0, r.stderr);
+    const state = join(dir, ".quarry");
+    const small = readTimings(timingPath(state, "small"));
+    assert.ok(Object.keys(small.instances).length > 0);
+    // the default profile has not run: its record (and so its estimate) is empty
+    assert.deepEqual(readTimings(timingPath(state)).instances, {});
+  } finally {
+    cleanup(dir);
+  }
+});
