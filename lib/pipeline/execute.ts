@@ -466,7 +466,13 @@ export async function reproduce(
     return finish(inst.name, "ran", t1, undefined, r.log);
   };
 
-  for (const inst of instances) done.set(inst.name, processOne(inst));
+  // An unexpected throw (a hook, the executor, the file system) fails that instance only: the
+  // others finish and the lock still records them.
+  const settle = (inst: Instance): Promise<Outcome> => {
+    const t0 = performance.now();
+    return processOne(inst).catch((e) => finish(inst.name, "failed", t0, (e as Error).message));
+  };
+  for (const inst of instances) done.set(inst.name, settle(inst));
   await Promise.all(done.values());
 
   // Drop lock entries of instances the pipeline no longer has (only on a full run).
