@@ -13,7 +13,7 @@ import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
-import { removePath, writeFileAtomic } from "./fs_util.ts";
+import { removePath, safeName, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts, type RecordedOuts } from "./replication.ts";
 import {
   ignoredFilesOf,
@@ -609,11 +609,6 @@ function tryRestore(
 function sameOutSet(run: RunEntry, inst: Instance): boolean {
   const keys = Object.keys(run.outs);
   return keys.length === inst.outs.length && inst.outs.every((o) => Object.hasOwn(run.outs, o));
-}
-
-/** A file-name-safe form of an instance name. */
-export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
 }
 
 function relPath(root: string, abs: string): string {

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { writeFileAtomic } from "../fs_util.ts";
+import { safeName, writeFileAtomic } from "../fs_util.ts";
 import type { SandboxOptions, SandboxResult } from "../sandbox.ts";
 
 /** Per-stage resources (`resources:` in pipeline.yaml). */
@@ -358,10 +358,6 @@ export class SlurmExecutor {
     for (const p of this.#pending.values()) p.resolve(interrupted());
     this.#pending.clear();
   }
-}
-
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
 }
 
 function interrupted(): JobRecord {
