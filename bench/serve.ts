@@ -18,10 +18,10 @@ import { Oracle } from "../lib/active/oracle.ts";
 import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { hashKey } from "../lib/serve/keys.ts";
 import { loadServeModel } from "../lib/serve/model.ts";
+import { spawnServer } from "../lib/serve/spawn.ts";
 import { formatShapeHeader } from "../lib/serve/wire.ts";
 import { createRng } from "../lib/util/random.ts";
 
-const CLI = new URL("../lib/serve/cli.ts", import.meta.url).pathname;
 const KEY = "qk_bench";
 
 function bounded(value: string | undefined, flag: string, fallback: number, max: number): number {
@@ -54,28 +54,6 @@ function rssBytes(pid: number): number | null {
     return m === null ? null : Number(m[1]) * 1024;
   } catch {
     return null;
-  }
-}
-
-async function spawnServer(args: string[]): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", CLI, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const text = child.stdout.pipeThrough(new TextDecoderStream());
-  const reader = text.getReader();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited before listening: ${seen}`);
-    seen += value;
-    const m = /listening on (http:\/\/127\.0\.0\.1:[0-9]+)/.exec(seen);
-    if (m !== null) {
-      reader.releaseLock();
-      text.pipeTo(new WritableStream()).catch(() => {});
-      return { child, url: m[1]! };
-    }
   }
 }
 

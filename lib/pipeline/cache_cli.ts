@@ -11,7 +11,7 @@
  */
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { type CliIo, processIo } from "./cli.ts";
+import { type CliIo, processIo, WORKSPACE_FLAGS } from "./cli.ts";
 import type { Cache } from "./cache.ts";
 import { readLockFile } from "./lock_file.ts";
 import { remoteSetting, S3Remote } from "./remote.ts";
@@ -41,10 +41,7 @@ export async function runCacheCli(args: readonly string[], io: CliIo = processIo
       allowPositionals: true,
       options: {
         remote: { type: "string" },
-        profile: { type: "string", short: "p" },
-        pipeline: { type: "string" },
-        cache: { type: "string" },
-        json: { type: "boolean" },
+        ...WORKSPACE_FLAGS,
         "exit-code": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },

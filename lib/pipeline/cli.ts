@@ -74,6 +74,14 @@ const USAGE = `Usage:
   status [targets...] [--json] [--profile P] [--set key=value] [--pipeline FILE] [--cache DIR]
   dag [--mermaid] [--profile P] [--pipeline FILE] [--max-instances N]`;
 
+/** The flags that pick the pipeline file, profile and cache, and ask for JSON: every CLI's. */
+export const WORKSPACE_FLAGS = {
+  profile: { type: "string", short: "p" },
+  pipeline: { type: "string" },
+  cache: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
   let parsed;
@@ -82,15 +90,12 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       args: [...args],
       allowPositionals: true,
       options: {
+        ...WORKSPACE_FLAGS,
         force: { type: "boolean", short: "f" },
         dry: { type: "boolean" },
         downstream: { type: "boolean" },
         jobs: { type: "string", short: "j" },
-        profile: { type: "string", short: "p" },
         set: { type: "string", multiple: true },
-        pipeline: { type: "string" },
-        cache: { type: "string" },
-        json: { type: "boolean" },
         check: { type: "boolean" },
         shard: { type: "string" },
         wait: { type: "boolean" },

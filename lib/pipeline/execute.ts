@@ -13,7 +13,7 @@ import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import { type Digest, manifestDigest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
-import { removePath, writeFileAtomic } from "./fs_util.ts";
+import { removePath, safeName, writeFileAtomic } from "./fs_util.ts";
 import { differingOuts, type RecordedOuts } from "./replication.ts";
 import {
   ignoredFilesOf,
@@ -477,7 +477,13 @@ export async function reproduce(
     return finish(inst.name, "ran", t1, undefined, r.log);
   };
 
-  for (const inst of instances) done.set(inst.name, processOne(inst));
+  // An unexpected throw (a hook, the executor, the file system) fails that instance only: the
+  // others finish and the lock still records them.
+  const settle = (inst: Instance): Promise<Outcome> => {
+    const t0 = performance.now();
+    return processOne(inst).catch((e) => finish(inst.name, "failed", t0, (e as Error).message));
+  };
+  for (const inst of instances) done.set(inst.name, settle(inst));
   await Promise.all(done.values());
 
   // Drop lock entries of instances the pipeline no longer has (only on a full run).
@@ -614,11 +620,6 @@ function tryRestore(
 function sameOutSet(run: RunEntry, inst: Instance): boolean {
   const keys = Object.keys(run.outs);
   return keys.length === inst.outs.length && inst.outs.every((o) => Object.hasOwn(run.outs, o));
-}
-
-/** A file-name-safe form of an instance name. */
-export function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
 }
 
 function relPath(root: string, abs: string): string {

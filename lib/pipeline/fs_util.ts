@@ -51,3 +51,8 @@ export function exists(path: string): boolean {
     throw e;
   }
 }
+
+/** An instance name as a file name: characters other than letters, digits and `_.@=-` become `_`. */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
+}

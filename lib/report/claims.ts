@@ -182,6 +182,16 @@ function strategyNote(data: ClaimData): string {
   return parts.length ? `Accuracy averaged over budgets: ${parts.join(", ")}` : "";
 }
 
+/** A strategy claim: {@link perDataset} comparisons, noted with the budgets averaged over. */
+function strategyClaim(
+  id: string,
+  claim: string,
+  test: string,
+  f: (d: string, by: BySeries) => ComparisonInput[],
+): ClaimSpec {
+  return { id, claim, test, comparisons: perDataset(f), note: strategyNote };
+}
+
 const SINGLE = ["random", "least_confidence", "margin", "entropy", "uniform", "clustering"];
 const T_HOLM = "paired t-test per comparison, Holm within the claim";
 const TOST_HOLM = `TOST ±${MARGINS.accuracy} pp for ≈, paired t-test for −, Holm within the claim`;
@@ -228,86 +238,72 @@ export const CLAIMS: readonly ClaimSpec[] = [
     },
     note: () => "Cluster: mean over N; accuracy after seeding, averaged over seed sizes",
   },
-  {
-    id: "uncertainty_beats_random",
-    claim:
-      "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) =>
-      ["least_confidence", "margin", "entropy"].map((s) => beats(d, by, s, "random"))
-    ),
-    note: strategyNote,
-  },
-  {
-    id: "uncertainty_strategies_similar",
-    claim: "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
-    test: `TOST ±${MARGINS.accuracy} pp per pair, Holm within the claim`,
-    comparisons: perDataset((d, by) => [
+  strategyClaim(
+    "uncertainty_beats_random",
+    "Every uncertainty strategy (least confidence, margin, entropy) beats random sampling (Fig. 3)",
+    T_HOLM,
+    (d, by) => ["least_confidence", "margin", "entropy"].map((s) => beats(d, by, s, "random")),
+  ),
+  strategyClaim(
+    "uncertainty_strategies_similar",
+    "The uncertainty strategies perform similarly: within 1 point of each other (Fig. 3)",
+    `TOST ±${MARGINS.accuracy} pp per pair, Holm within the claim`,
+    (d, by) => [
       similar(d, by, "least_confidence", "margin"),
       similar(d, by, "least_confidence", "entropy"),
       similar(d, by, "margin", "entropy"),
-    ]),
-    note: strategyNote,
-  },
-  {
-    id: "uniform_clustering_beat_random",
-    claim: "Uniform and clustering both beat random sampling (Fig. 4)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) => [
+    ],
+  ),
+  strategyClaim(
+    "uniform_clustering_beat_random",
+    "Uniform and clustering both beat random sampling (Fig. 4)",
+    T_HOLM,
+    (d, by) => [
       beats(d, by, "uniform", "random"),
       beats(d, by, "clustering", "random"),
-    ]),
-    note: strategyNote,
-  },
-  {
-    id: "entropy_beats_uniform",
-    claim: "Entropy is slightly better than uniform (Fig. 4)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) => [beats(d, by, "entropy", "uniform")]),
-    note: strategyNote,
-  },
-  {
-    id: "clustering_beats_entropy_uniform",
-    claim: "Clustering beats both entropy and uniform (Fig. 4)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) => [
+    ],
+  ),
+  strategyClaim(
+    "entropy_beats_uniform",
+    "Entropy is slightly better than uniform (Fig. 4)",
+    T_HOLM,
+    (d, by) => [beats(d, by, "entropy", "uniform")],
+  ),
+  strategyClaim(
+    "clustering_beats_entropy_uniform",
+    "Clustering beats both entropy and uniform (Fig. 4)",
+    T_HOLM,
+    (d, by) => [
       beats(d, by, "clustering", "entropy"),
       beats(d, by, "clustering", "uniform"),
-    ]),
-    note: strategyNote,
-  },
-  {
-    id: "entropy_clustering_best",
-    claim: "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) =>
+    ],
+  ),
+  strategyClaim(
+    "entropy_clustering_best",
+    "Entropy+clustering is the best strategy: it beats every other strategy (Fig. 5)",
+    T_HOLM,
+    (d, by) =>
       [...by.keys()].filter((s) => s !== "entropy_clustering" && !s.includes(":")).sort()
-        .map((s) => beats(d, by, "entropy_clustering", s))
-    ),
-    note: strategyNote,
-  },
-  {
-    id: "entropy_uniform_close_second",
-    claim:
-      "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
-    test: TOST_HOLM,
-    comparisons: perDataset((d, by) => [
+        .map((s) => beats(d, by, "entropy_clustering", s)),
+  ),
+  strategyClaim(
+    "entropy_uniform_close_second",
+    "Entropy+uniform is close behind entropy+clustering (within 1 point) and beats every single strategy (Fig. 5)",
+    TOST_HOLM,
+    (d, by) => [
       similar(d, by, "entropy_uniform", "entropy_clustering"),
       ...SINGLE.map((s) => beats(d, by, "entropy_uniform", s)),
-    ]),
-    note: strategyNote,
-  },
-  {
-    id: "triple_worse_than_pairs",
-    claim:
-      "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
-    test: T_HOLM,
-    comparisons: perDataset((d, by) => [
+    ],
+  ),
+  strategyClaim(
+    "triple_worse_than_pairs",
+    "Entropy+clustering+uniform is worse than both entropy+clustering and entropy+uniform (Fig. 5)",
+    T_HOLM,
+    (d, by) => [
       beats(d, by, "entropy_clustering", "entropy_clustering_uniform"),
       beats(d, by, "entropy_uniform", "entropy_clustering_uniform"),
-    ]),
-    note: strategyNote,
-  },
+    ],
+  ),
   {
     id: "selection_beats_seeding",
     claim: "At the same number of queries, every selection strategy beats a seed alone (Figs. 2–5)",

@@ -25,6 +25,23 @@ function r6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+/** A point's x and its mean/min/max band, rounded for the SVG bytes. */
+function band(p: { x: number; mean: number; min: number; max: number; n: number }) {
+  return { x: p.x, mean: r6(p.mean), min: r6(p.min), max: r6(p.max), n: p.n };
+}
+
+/** The x encoding of a curve: ticks at the points' x values when there are few (<= 12). */
+function xEncoding(points: readonly { x: number }[], title: string) {
+  const xs = [...new Set(points.map((p) => p.x))].sort((a, b) => a - b);
+  return {
+    field: "x",
+    type: "quantitative",
+    title,
+    scale: { zero: false },
+    ...(xs.length > 0 && xs.length <= 12 ? { axis: { values: xs } } : {}),
+  };
+}
+
 /** Options of {@linkcode curveSpec}. */
 export interface CurveSpecOptions {
   title: string;
@@ -54,11 +71,7 @@ export function curveSpec(points: readonly CurvePoint[], options: CurveSpecOptio
   const values = points.map((p) => ({
     series: label(p.series),
     panel: METRIC_TITLES[p.metric],
-    x: p.x,
-    mean: r6(p.mean),
-    min: r6(p.min),
-    max: r6(p.max),
-    n: p.n,
+    ...band(p),
   }));
   const color = {
     field: "series",
@@ -73,14 +86,7 @@ export function curveSpec(points: readonly CurvePoint[], options: CurveSpecOptio
       symbolStrokeWidth: 2.5,
     },
   };
-  const xs = [...new Set(points.map((p) => p.x))].sort((a, b) => a - b);
-  const x = {
-    field: "x",
-    type: "quantitative",
-    title: options.xTitle,
-    scale: { zero: false },
-    ...(xs.length > 0 && xs.length <= 12 ? { axis: { values: xs } } : {}),
-  };
+  const x = xEncoding(points, options.xTitle);
   return twoPanels(options.title, values, [
     {
       mark: { type: "area", opacity: 0.18 },
@@ -276,11 +282,7 @@ export function transferSpec(
     series: label(p.series),
     kind: p.series in BASELINE_LABELS ? "baseline" : "strategy",
     panel: `ε = ${p.eps}`,
-    x: p.x,
-    mean: r6(p.mean),
-    min: r6(p.min),
-    max: r6(p.max),
-    n: p.n,
+    ...band(p),
   }));
   const color = {
     field: "series",
@@ -289,14 +291,7 @@ export function transferSpec(
     scale: { domain: order },
     legend: { orient: "bottom", columns: 3, symbolType: "stroke", symbolStrokeWidth: 2.5 },
   };
-  const xs = [...new Set(points.map((p) => p.x))].sort((a, b) => a - b);
-  const x = {
-    field: "x",
-    type: "quantitative",
-    title: "Queries",
-    scale: { zero: false },
-    ...(xs.length > 0 && xs.length <= 12 ? { axis: { values: xs } } : {}),
-  };
+  const x = xEncoding(points, "Queries");
   const y = {
     field: "mean",
     type: "quantitative",

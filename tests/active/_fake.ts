@@ -2,7 +2,20 @@
 import { createRng } from "../../lib/util/random.ts";
 import type { Learner, LearnerFitOptions } from "../../lib/active/learner.ts";
 import type { Target } from "../../lib/active/oracle.ts";
-import type { LoopData } from "../../lib/active/loop.ts";
+import type { LoopConfig, LoopData } from "../../lib/active/loop.ts";
+
+/** A small entropy run over {@linkcode makeData}: a seed of 6, batches of 4, 22 queries. */
+export const LOOP_CONFIG: LoopConfig = {
+  strategy: "entropy",
+  seeding: "random",
+  seedSize: 6,
+  batchSize: 4,
+  budget: 22,
+  recipe: "incremental",
+  labels: "soft",
+  train: { epochs: 1, batchSize: 4 },
+  seed: 5,
+};
 
 export const CENTRES = [[40, 40], [200, 40], [120, 200]];
 export const IMAGE_SIZE = 2;

@@ -3,20 +3,16 @@ import { chooseSeed, type LoopConfig, runActiveLearning } from "../../lib/active
 import { Oracle } from "../../lib/active/oracle.ts";
 import { STRATEGY_NAMES } from "../../lib/active/strategies.ts";
 import { SEEDING_NAMES } from "../../lib/active/seeding.ts";
-import { CLASSES, IMAGE_SIZE, makeData, makeTarget, PrototypeLearner } from "./_fake.ts";
+import {
+  CLASSES,
+  IMAGE_SIZE,
+  LOOP_CONFIG,
+  makeData,
+  makeTarget,
+  PrototypeLearner,
+} from "./_fake.ts";
 
-const BASE: LoopConfig = {
-  strategy: "entropy",
-  seeding: "random",
-  seedSize: 6,
-  batchSize: 4,
-  budget: 22,
-  recipe: "incremental",
-  labels: "soft",
-  stoppingSetSize: 12,
-  train: { epochs: 1, batchSize: 4 },
-  seed: 5,
-};
+const BASE: LoopConfig = { ...LOOP_CONFIG, stoppingSetSize: 12 };
 
 function oracle(budget: number, answer: "label" | "probabilities" = "probabilities") {
   return new Oracle(makeTarget(), { budget, answer, classes: CLASSES, imageSize: IMAGE_SIZE });

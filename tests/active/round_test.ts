@@ -15,19 +15,16 @@ import {
   spentOf,
   trainStep,
 } from "../../lib/active/round.ts";
-import { CLASSES, IMAGE_SIZE, makeData, makeTarget, PrototypeLearner } from "./_fake.ts";
+import {
+  CLASSES,
+  IMAGE_SIZE,
+  LOOP_CONFIG,
+  makeData,
+  makeTarget,
+  PrototypeLearner,
+} from "./_fake.ts";
 
-const BASE: LoopConfig = {
-  strategy: "entropy",
-  seeding: "random",
-  seedSize: 6,
-  batchSize: 4,
-  budget: 22,
-  recipe: "incremental",
-  labels: "soft",
-  train: { epochs: 1, batchSize: 4 },
-  seed: 5,
-};
+const BASE = LOOP_CONFIG;
 
 function state(config: Partial<LoopConfig> = {}, learner = new PrototypeLearner()): RunState {
   const oracle = new Oracle(makeTarget(), {

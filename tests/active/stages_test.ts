@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { writeSplitFile } from "../../lib/data/mod.ts";
-import { createClassifier, initBackend, type ModelSpec } from "../../lib/ml/mod.ts";
+import { createClassifier } from "../../lib/ml/mod.ts";
+import { TINY, writeTinyWeights } from "../serve/_helpers.ts";
+import { syntheticSplit } from "../serve/_smoke.ts";
 import { createRng } from "../../lib/util/random.ts";
 import type { ParamValue, StageContext } from "../../lib/pipeline/stage_context.ts";
 import { TRACE_COLUMNS } from "../../lib/active/trace.ts";
@@ -10,42 +12,15 @@ import * as seedingStage from "../../stages/seeding.ts";
 import * as stoppingStage from "../../stages/stopping.ts";
 import * as transferStage from "../../stages/transfer.ts";
 
-const TINY: ModelSpec = {
-  input: [28, 28, 1],
-  conv: [{ filters: 2, kernel: 5, pool: 4 }],
-  dense: [8],
-  classes: 10,
-};
-
 async function fixtures(dir: string): Promise<{ prepare: string; target: string }> {
   const rng = createRng(7);
-  const split = (count: number, name: string) => {
-    const images = new Uint8Array(count * 784);
-    const labels = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      labels[i] = i % 10;
-      for (let p = 0; p < 784; p++) images[i * 784 + p] = rng.int(256);
-    }
-    return {
-      count,
-      height: 28,
-      width: 28,
-      images,
-      labels,
-      dataset: "synthetic",
-      split: name,
-      classes: Array.from({ length: 10 }, (_, c) => String(c)),
-    };
-  };
+  const pixel = () => rng.int(256);
   const prepare = join(dir, "prepare");
   const target = join(dir, "target");
-  await writeSplitFile(join(prepare, "train.bin"), split(80, "train"));
-  await writeSplitFile(join(prepare, "test.bin"), split(20, "test"));
-  await initBackend();
-  const model = createClassifier(TINY, { seed: 3 });
+  await writeSplitFile(join(prepare, "train.bin"), syntheticSplit(80, "train", pixel));
+  await writeSplitFile(join(prepare, "test.bin"), syntheticSplit(20, "test", pixel));
   await Deno.mkdir(target, { recursive: true });
-  await Deno.writeFile(join(target, "model.weights"), model.saveWeights());
-  model.dispose();
+  await writeTinyWeights(target, 3);
   return { prepare, target };
 }
 

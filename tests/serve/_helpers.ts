@@ -142,34 +142,5 @@ export async function postJson(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
-/** `lib/serve/cli.ts`, for tests that run the CLI as a child process. */
-export const CLI = new URL("../../lib/serve/cli.ts", import.meta.url).pathname;
-
-/** Starts the CLI on port 0 and waits for its "listening on" line. */
-export async function spawnServer(
-  args: string[],
-): Promise<{ child: Deno.ChildProcess; url: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", CLI, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const text = child.stdout.pipeThrough(new TextDecoderStream());
-  const reader = text.getReader();
-  let seen = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) {
-      await child.status;
-      throw new Error(`server exited before listening: ${seen}`);
-    }
-    seen += value;
-    const m = /listening on (http:\/\/127\.0\.0\.1:[0-9]+)/.exec(seen);
-    if (m !== null) {
-      reader.releaseLock();
-      // Keep draining stdout so the child never blocks on a full pipe.
-      text.pipeTo(new WritableStream()).catch(() => {});
-      return { child, url: m[1]! };
-    }
-  }
-}
+/** The CLI entry and its starter, for tests that run the CLI as a child process. */
+export { CLI, spawnServer } from "../../lib/serve/spawn.ts";

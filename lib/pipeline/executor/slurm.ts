@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { writeFileAtomic } from "../fs_util.ts";
+import { safeName, writeFileAtomic } from "../fs_util.ts";
 import type { SandboxOptions, SandboxResult } from "../sandbox.ts";
 
 /** Per-stage resources (`resources:` in pipeline.yaml). */
@@ -246,7 +246,14 @@ export class SlurmExecutor {
     const groups = this.#o.groupSeconds
       ? groupItems(named, this.#o.groupSeconds, this.#o.costs ?? new Map())
       : named.map((it) => [it]);
-    for (const g of groups) this.#submitGroup(g);
+    for (const g of groups) {
+      // Nobody awaits a submission: a throw (job folder not writable) must end its runs, not
+      // reach the event loop as an unhandled rejection.
+      this.#submitGroup(g).catch((e) => {
+        const error = `could not submit a Slurm job: ${(e as Error).message}`;
+        for (const it of g) it.resolve({ ok: false, error, log: "", measures: {} });
+      });
+    }
   }
 
   async #submitGroup(items: readonly (Item & { name: string })[]): Promise<void> {
@@ -358,10 +365,6 @@ export class SlurmExecutor {
     for (const p of this.#pending.values()) p.resolve(interrupted());
     this.#pending.clear();
   }
-}
-
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.@=-]/g, "_");
 }
 
 function interrupted(): JobRecord {
