@@ -29,7 +29,16 @@ Deno.test("the child's environment is an allow-list: a secret of the runner's is
     assert.equal(env.QUARRY_TEST_ALLOWED, "declared");
     assert.equal(env.NO_COLOR, "1");
     const allowed = new Set(["HOME", "PATH", "TMPDIR", "LANG", "LC_ALL", "TZ", "DENO_DIR"]);
-    for (const k of ["XDG_CACHE_HOME", "QUARRY_DATA", "NO_COLOR", "DENO_NO_UPDATE_CHECK"]) {
+    // QUARRY_THREADS is set by the runner itself (the stage's share of the cores), never inherited.
+    for (
+      const k of [
+        "XDG_CACHE_HOME",
+        "QUARRY_DATA",
+        "NO_COLOR",
+        "DENO_NO_UPDATE_CHECK",
+        "QUARRY_THREADS",
+      ]
+    ) {
       allowed.add(k);
     }
     allowed.add("QUARRY_TEST_ALLOWED");
