@@ -61,6 +61,7 @@ function loopWork(active: Tree, vars: Tree): Work {
   const epochs = num(train, "epochs", 1);
   const strategy = String(vars.strategy ?? active.strategy ?? "entropy") as StrategyName;
   const dfalSubsample = num(active, "dfal_subsample", Infinity);
+  const scoring = num(active, "subsample", Infinity); // the scoring subsample of the open pool
   const rounds = Math.max(0, Math.ceil((budget - seed) / batch));
   const scratch = active.recipe === "scratch";
   let infer = seed + test + stop; // oracle on the seed, then round 0's evaluation
@@ -68,9 +69,10 @@ function loopWork(active: Tree, vars: Tree): Work {
   let deepfool = 0;
   for (let r = 1; r <= rounds; r++) {
     const queried = seed + (r - 1) * batch;
-    const open = pool - queried;
-    // Scoring: the open pool, plus the queried images for the strategies that read them.
-    const scored = strategy === "random" ? 0 : needsQueriedRows(strategy) ? pool : open;
+    const open = Math.min(scoring, pool - queried);
+    // Scoring: the open pool (or its subsample), plus the queried images for the strategies
+    // that read them.
+    const scored = strategy === "random" ? 0 : open + (needsQueriedRows(strategy) ? queried : 0);
     infer += scored + batch + test + stop;
     if (needsPerturbations(strategy)) deepfool += Math.min(dfalSubsample, open);
     trainN += (scratch ? queried + batch : batch) * epochs;

@@ -108,6 +108,11 @@ Deno.test("DFAL runs DeepFool on dfal_subsample open images a round", async () =
   let open = 0;
   for (let r = 1; r <= rounds; r++) open += 60000 - (a.seed_size + (r - 1) * a.batch);
   assert.equal(instanceWork(all as Instance)!.deepfool, open);
+  // A scoring subsample bounds both the scored images and DeepFool's.
+  const sub = { ...dfal, params: { ...dfal.params, active: { ...a, subsample: 2000 } } };
+  const w = instanceWork(sub as Instance)!;
+  assert.equal(w.deepfool, rounds * Math.min(2000, a.dfal_subsample));
+  assert.equal(w.infer, a.seed_size + 11000 + rounds * (2000 + a.batch + 11000));
 });
 
 Deno.test("transfer: gradients per image per eps, FGSM 1 and PGD pgd_steps, on both models", async () => {
