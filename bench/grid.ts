@@ -3,13 +3,16 @@
  * grid's clock. Measures, in J processes at once (one per core, one wasm thread each, as
  * `repro --jobs J` runs them), what one paper-scale round of active learning costs: scoring the
  * 60k pool, the oracle answering 1k, training on 1k (batch 32) and testing on 10k (plus the 1k
- * stopping set), and each selection strategy once; then counts, from the profile's instances
- * (`analyzePipeline`), the images every stage predicts and trains on, and projects the profile's
- * wall time at `--jobs J`. Defaults: `--jobs 2`, the repository's `pipeline.yaml`, profile
- * `paper`. Synthetic images (the kernels' speed does not depend on pixel values).
+ * stopping set), each selection strategy once, DeepFool (DFAL's scoring) and a PGD step (an input
+ * gradient, the transfer attacks' unit) per image on the trained LeNet, and a batch-1 fit
+ * (pool_bug's); then counts, from the profile's instances (`analyzePipeline`,
+ * `bench/grid_work.ts`), the images every stage predicts, trains on and attacks, and projects
+ * the profile's wall time at `--jobs J`, with its core-hours by part. Defaults: `--jobs 2`, the
+ * repository's `pipeline.yaml`, profile `paper`. Synthetic images: the kernels' speed does not
+ * depend on pixel values, but DeepFool's step count does (it is printed; real pool images may
+ * take more or fewer steps).
  *
- * Not counted: `prepare`, `stopping`, `plots` and `report` (seconds each), and the k-means of
- * cluster seeding (once per seeding instance).
+ * Not counted: {@linkcode NOT_COUNTED}.
  *
  * @module
  */
@@ -18,32 +21,29 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { analyzePipeline, type Instance } from "../lib/pipeline/mod.ts";
 import { createProbs, select, type StrategyName } from "../lib/active/mod.ts";
+import { type AttackModel, deepfool, pgd } from "../lib/adversarial/mod.ts";
 import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { makeData } from "./train.ts";
+import { instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
 
-/** Images in each dataset's train split (the pool) and test split: MNIST and Fashion-MNIST. */
-export const POOL = 60000;
-/** Test images of each dataset. */
-export const TEST = 10000;
+export { COUNTED_STAGES, instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
 
 /** Per-image costs measured in one process, seconds. */
 export interface Costs {
   /** `predictProba`, per image (batches of 512). */
   infer: number;
-  /** `fit`, per sample, batch 32 (the substitute's) and batch 64 (the target's). */
+  /** `fit`, per sample, batch 1 (pool_bug's), 32 (the substitute's) and 64 (the target's). */
+  train1: number;
   train32: number;
   train64: number;
-  /** One selection of 1k from a 50k pool, per strategy. */
+  /** DeepFool per image at the profile's step cap, on the substitute after a round's training. */
+  deepfool: number;
+  /** Mean steps DeepFool took per image in that measurement. */
+  deepfoolSteps: number;
+  /** One input gradient per image: a PGD step, batches of 256. */
+  grad: number;
+  /** One selection of 1k from a 60k pool with 10k queried, per strategy. */
   select: Record<string, number>;
-}
-
-/** What one instance does, in images. */
-export interface Work {
-  infer: number;
-  train32: number;
-  train64: number;
-  /** Selections, by strategy. */
-  selections: Record<string, number>;
 }
 
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -56,8 +56,20 @@ function images(n: number): Float32Array {
   return out;
 }
 
-/** Times one selection of `k` per strategy on `rows` random-ish probabilities. */
-function timeSelections(strategies: readonly string[], rows: number, k: number) {
+/** Pool rows queried before the timed selection: a mid-run round of the paper grid. */
+const QUERIED = 10000;
+
+/**
+ * Times one selection of `k` per strategy on `rows` random-ish probabilities, the first
+ * {@linkcode QUERIED} rows queried (k-center's first centres). The DFAL strategies get DeepFool
+ * norms on `dfalSubsample` of the open rows (Infinity elsewhere), as the loop gives them.
+ */
+function timeSelections(
+  strategies: readonly string[],
+  rows: number,
+  k: number,
+  dfalSubsample: number,
+) {
   const data = new Float32Array(rows * 10).map((_, i) => ((i * 2654435761) % 1000) / 1000 + 0.01);
   for (let r = 0; r < rows; r++) {
     const row = data.subarray(r * 10, r * 10 + 10);
@@ -65,19 +77,64 @@ function timeSelections(strategies: readonly string[], rows: number, k: number) 
     row.forEach((v, j) => (row[j] = v / sum));
   }
   const probs = createProbs(data, 10);
-  const answers = createProbs(data.slice(0, 10000 * 10), 10);
-  const queried = new Set<number>();
+  const answers = createProbs(data.slice(0, QUERIED * 10), 10);
+  const queried = new Set(Array.from({ length: QUERIED }, (_, i) => i));
+  const every = Math.max(1, Math.floor((rows - QUERIED) / dfalSubsample));
+  const perturbations = new Float64Array(rows).map((_, r) =>
+    r >= QUERIED && (r - QUERIED) % every === 0 ? ((r * 40503) % 997) / 100 : Infinity
+  );
   const out: Record<string, number> = {};
   for (const name of strategies) {
     const t0 = performance.now();
-    select(name as StrategyName, { probs, queried, answers }, { k, seed: 1, clusters: 10 });
+    select(name as StrategyName, { probs, queried, answers, perturbations }, {
+      k,
+      seed: 1,
+      clusters: 10,
+    });
     out[name] = seconds(t0);
   }
   return out;
 }
 
+/** Options of {@linkcode measureCosts}, from the profile. */
+export interface MeasureOptions {
+  strategies: readonly string[];
+  /** DeepFool's step cap (`active.deepfool_steps`). */
+  deepfoolSteps: number;
+  /** DFAL's subsample per round (`active.dfal_subsample`), for the timed DFAL selections. */
+  dfalSubsample: number;
+}
+
+/** Per-sample seconds of one epoch of `model.fit` on `n` samples at `batchSize`. */
+async function timeFit(
+  model: ReturnType<typeof createClassifier>,
+  x: Float32Array,
+  y: Int32Array,
+  n: number,
+  batchSize: number,
+): Promise<number> {
+  const t0 = performance.now();
+  await model.fit(x.subarray(0, n * 784), y.subarray(0, n), { epochs: 1, batchSize });
+  return seconds(t0) / n;
+}
+
+/** DeepFool and PGD-step costs per image on `model` (256 pool images). */
+function timeAttacks(model: ReturnType<typeof createClassifier>, x: Float32Array, steps: number) {
+  const net: AttackModel = { input: LENET.input, classes: 10, logits: model.logits };
+  const n = 256;
+  const batch = x.subarray(0, n * 784);
+  let t0 = performance.now();
+  const df = deepfool(net, batch, { maxSteps: steps });
+  const perImage = seconds(t0) / n;
+  const labels = new Int32Array(n).map((_, i) => i % 10);
+  t0 = performance.now();
+  pgd(net, batch, { eps: 0.1, steps: 10, seed: 0, labels });
+  const grad = seconds(t0) / (n * 10);
+  return { deepfool: perImage, deepfoolSteps: df.steps.reduce((a, b) => a + b, 0) / n, grad };
+}
+
 /** Measures {@linkcode Costs} in this process (one wasm thread): a paper-scale round. */
-export async function measureCosts(strategies: readonly string[]): Promise<Costs> {
+export async function measureCosts(options: MeasureOptions): Promise<Costs> {
   await initBackend({ threads: 1 });
   const pool = images(POOL);
   const y = new Int32Array(1000).map((_, i) => i % 10);
@@ -85,86 +142,40 @@ export async function measureCosts(strategies: readonly string[]): Promise<Costs
   try {
     model.predictProba(pool.subarray(0, 1024 * 784)); // warm-up
     await model.fit(pool.subarray(0, 256 * 784), y.subarray(0, 256), { epochs: 1, batchSize: 32 });
-    let t0 = performance.now();
+    const t0 = performance.now();
     model.predictProba(pool);
     const infer = seconds(t0) / POOL;
-    t0 = performance.now();
-    await model.fit(pool.subarray(0, 1000 * 784), y, { epochs: 1, batchSize: 32 });
-    const train32 = seconds(t0) / 1000;
-    t0 = performance.now();
-    await model.fit(pool.subarray(0, 1000 * 784), y, { epochs: 1, batchSize: 64 });
-    const train64 = seconds(t0) / 1000;
-    return { infer, train32, train64, select: timeSelections(strategies, 50000, 1000) };
+    const train32 = await timeFit(model, pool, y, 1000, 32);
+    const train64 = await timeFit(model, pool, y, 1000, 64);
+    const train1 = await timeFit(model, pool, y, 200, 1);
+    // The attacks run on pool images the model has not trained on, as DFAL's do.
+    const attacks = timeAttacks(model, pool.subarray(20000 * 784), options.deepfoolSteps);
+    const select = timeSelections(options.strategies, POOL, 1000, options.dfalSubsample);
+    return { infer, train1, train32, train64, ...attacks, select };
   } finally {
     model.dispose();
   }
 }
 
-type Tree = Record<string, unknown>;
-const num = (tree: Tree, key: string, fallback: number): number =>
-  typeof tree[key] === "number" ? tree[key] as number : fallback;
-
-/** The images one active-learning run (select / seedsize) predicts and trains on. */
-function loopWork(active: Tree, vars: Tree): Work {
-  const seed = num(vars, "seed_size", num(active, "seed_size", 1000));
-  const budget = num(vars, "budget", num(active, "budget", 20000));
-  const batch = num(active, "batch", 1000);
-  const pool = num(active, "pool_size", 0) || POOL;
-  const test = num(active, "test_size", 0) || TEST;
-  const stop = num(active, "stopping_set", 1000);
-  const train = (active.train ?? {}) as Tree;
-  const epochs = num(train, "epochs", 1);
-  const strategy = String(vars.strategy ?? active.strategy ?? "entropy");
-  const rounds = Math.max(0, Math.ceil((budget - seed) / batch));
-  const scratch = active.recipe === "scratch";
-  let infer = seed + test + stop; // oracle on the seed, then round 0's evaluation
-  let trainN = seed * epochs;
-  for (let r = 1; r <= rounds; r++) {
-    const queried = seed + (r - 1) * batch;
-    infer += (strategy === "random" ? batch : pool - queried) + batch + test + stop;
-    trainN += (scratch ? queried + batch : batch) * epochs;
+/** Seconds of each part of an instance's work on one core at the measured costs. */
+export function workSeconds(work: Work, costs: Costs) {
+  let select = 0;
+  for (const [name, count] of Object.entries(work.selections)) {
+    select += count * (costs.select[name] ?? 0);
   }
-  return { infer, train32: trainN, train64: 0, selections: { [strategy]: rounds } };
-}
-
-/** The images an instance predicts and trains on, by stage; null for the stages not counted. */
-export function instanceWork(inst: Instance): Work | null {
-  const p = inst.params as Tree;
-  const tree = (key: string) => (p[key] ?? {}) as Tree;
-  if (inst.stage === "target") {
-    const epochs = num(p, "target.epochs", 10);
-    const train = num(p, "target.train_size", 0) || POOL;
-    const test = num(p, "target.test_size", 0) || TEST;
-    return { infer: test, train32: 0, train64: epochs * train, selections: {} };
-  }
-  if (inst.stage === "select" || inst.stage === "seedsize") {
-    return loopWork(tree("active"), inst.vars as Tree);
-  }
-  if (inst.stage === "seeding") {
-    const active = tree("active");
-    const sizes = (p["seeding.sizes"] ?? []) as number[];
-    const test = num(active, "test_size", 0) || TEST;
-    const stop = num(active, "stopping_set", 1000);
-    const epochs = num((active.train ?? {}) as Tree, "epochs", 1);
-    const cluster = String(inst.vars.seeding ?? "random") !== "random";
-    const largest = Math.max(0, ...sizes);
-    return {
-      infer: (cluster ? POOL : 0) + largest + sizes.length * (test + stop),
-      train32: sizes.reduce((a, s) => a + s * epochs, 0),
-      train64: 0,
-      selections: {},
-    };
-  }
-  return null;
+  return {
+    infer: work.infer * costs.infer,
+    train: work.train1 * costs.train1 + work.train32 * costs.train32 +
+      work.train64 * costs.train64,
+    deepfool: work.deepfool * costs.deepfool,
+    grad: work.grad * costs.grad,
+    select,
+  };
 }
 
 /** Seconds an instance takes on one core at the measured costs. */
 export function instanceSeconds(work: Work, costs: Costs): number {
-  let s = work.infer * costs.infer + work.train32 * costs.train32 + work.train64 * costs.train64;
-  for (const [name, count] of Object.entries(work.selections)) {
-    s += count * (costs.select[name] ?? 0);
-  }
-  return s;
+  return Object.values(workSeconds(work, costs)).reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -182,11 +193,11 @@ export function projectWall(
 }
 
 /** Runs {@linkcode measureCosts} in `jobs` processes at once (one wasm thread each). */
-async function measureInParallel(jobs: number, strategies: readonly string[]): Promise<Costs[]> {
+async function measureInParallel(jobs: number, options: MeasureOptions): Promise<Costs[]> {
   const script = new URL(import.meta.url).pathname;
   const runs = Array.from({ length: jobs }, () =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", script, "--child", "--strategies", strategies.join(",")],
+      args: ["run", "-A", script, "--child", "--options", JSON.stringify(options)],
       env: { QUARRY_THREADS: "1" },
       stdout: "piped",
       stderr: "inherit",
@@ -203,11 +214,31 @@ export function meanCosts(all: readonly Costs[]): Costs {
   const names = Object.keys(all[0]?.select ?? {});
   return {
     infer: mean((c) => c.infer),
+    train1: mean((c) => c.train1),
     train32: mean((c) => c.train32),
     train64: mean((c) => c.train64),
+    deepfool: mean((c) => c.deepfool),
+    deepfoolSteps: mean((c) => c.deepfoolSteps),
+    grad: mean((c) => c.grad),
     select: Object.fromEntries(names.map((n) => [n, mean((c) => c.select[n] ?? 0)])),
   };
 }
+
+/** The parts of the grid {@linkcode summarizeGrid} breaks its core-hours into. */
+export const PARTS = [
+  "target",
+  "seeding",
+  "select",
+  "dfal_deepfool",
+  "seedsize",
+  "transfer",
+  "pool_bug",
+] as const;
+
+/** What the projection leaves out. */
+export const NOT_COUNTED = "prepare, stopping, plots and report (seconds each), cluster " +
+  "seeding's k-means, loading data and weights, and the DAG's order beyond targets first " +
+  "(a transfer instance waits for its select run)";
 
 /** The `--json` object. */
 export interface GridResult {
@@ -217,11 +248,14 @@ export interface GridResult {
   costs: Costs;
   /** One paper-scale round on one core, seconds: score 60k, oracle 1k, train 1k, test 10k + 1k. */
   round: { score: number; oracle: number; train: number; test: number; total: number };
-  instances: { counted: number; rounds: number };
+  instances: { counted: number; rounds: number; by_stage: Record<string, number> };
+  /** Core-hours by part: select without DFAL's DeepFool, which is `dfal_deepfool`. */
+  parts: Record<typeof PARTS[number], number>;
   /** Core-hours of the counted instances, and the projected wall hours at `jobs`. */
   core_hours: number;
   wall_hours: number;
   goal_hours: number;
+  not_counted: string;
 }
 
 /** Builds the result from the costs and the profile's instances. */
@@ -234,12 +268,20 @@ export function summarizeGrid(
 ): GridResult {
   const targets: number[] = [];
   const rest: number[] = [];
+  const parts = Object.fromEntries(PARTS.map((p) => [p, 0])) as GridResult["parts"];
+  const byStage: Record<string, number> = {};
   let rounds = 0;
   for (const inst of instances) {
     const work = instanceWork(inst);
     if (work === null) continue;
+    byStage[inst.stage] = (byStage[inst.stage] ?? 0) + 1;
     rounds += Object.values(work.selections).reduce((a, b) => a + b, 0);
-    (inst.stage === "target" ? targets : rest).push(instanceSeconds(work, costs));
+    const s = workSeconds(work, costs);
+    const total = Object.values(s).reduce((a, b) => a + b, 0);
+    const part = inst.stage as typeof PARTS[number];
+    parts[part] += (total - s.deepfool) / 3600;
+    parts.dfal_deepfool += s.deepfool / 3600;
+    (inst.stage === "target" ? targets : rest).push(total);
   }
   const all = [...targets, ...rest];
   const round = {
@@ -256,30 +298,51 @@ export function summarizeGrid(
     load,
     costs,
     round,
-    instances: { counted: all.length, rounds },
+    instances: { counted: all.length, rounds, by_stage: byStage },
+    parts,
     core_hours: all.reduce((a, b) => a + b, 0) / 3600,
     wall_hours: projectWall(targets, rest, jobs) / 3600,
     goal_hours: 3,
+    not_counted: NOT_COUNTED,
   };
 }
 
 function report(r: GridResult): string[] {
   const ms = (s: number) => `${(s * 1000).toFixed(3)} ms`;
   const sel = Object.entries(r.costs.select).map(([n, s]) => `${n} ${s.toFixed(2)} s`);
+  const parts = Object.entries(r.parts).map(([n, h]) => `${n} ${h.toFixed(2)}`);
+  const stages = Object.entries(r.instances.by_stage).map(([n, c]) => `${n} ${c}`);
   return [
     `${r.jobs} processes at once, 1 wasm thread each; load average ${r.load.start.toFixed(2)} ` +
     `at start, ${r.load.end.toFixed(2)} at end (${r.load.cores} cores)`,
-    `per image: predict ${ms(r.costs.infer)}, train batch 32 ${ms(r.costs.train32)}, ` +
-    `batch 64 ${ms(r.costs.train64)}`,
-    `one selection of 1k from 50k: ${sel.join(", ")}`,
+    `per image: predict ${ms(r.costs.infer)}, train batch 1 ${ms(r.costs.train1)}, batch 32 ` +
+    `${ms(r.costs.train32)}, batch 64 ${ms(r.costs.train64)}; DeepFool ${ms(r.costs.deepfool)} ` +
+    `(${r.costs.deepfoolSteps.toFixed(2)} steps), input gradient ${ms(r.costs.grad)}`,
+    `one selection of 1k from 60k (10k queried): ${sel.join(", ")}`,
     `one paper-scale round on one core: score 60k ${r.round.score.toFixed(1)} s + oracle 1k ` +
     `${r.round.oracle.toFixed(2)} s + train 1k ${r.round.train.toFixed(2)} s + test 10k+1k ` +
     `${r.round.test.toFixed(2)} s = ${r.round.total.toFixed(1)} s (+ its selection)`,
-    `profile ${r.profile}: ${r.instances.counted} instances counted, ${r.instances.rounds} ` +
-    `selection rounds; ${r.core_hours.toFixed(2)} core-hours`,
+    `profile ${r.profile}: ${r.instances.counted} instances counted (${stages.join(", ")}), ` +
+    `${r.instances.rounds} selection rounds; ${r.core_hours.toFixed(2)} core-hours`,
+    `core-hours by part: ${parts.join(", ")}`,
     `projected wall time at --jobs ${r.jobs}: ${r.wall_hours.toFixed(2)} h (goal: under ` +
     `${r.goal_hours} h: ${r.wall_hours < r.goal_hours ? "met" : "not met"})`,
+    `not counted: ${r.not_counted}`,
   ];
+}
+
+/** The DeepFool settings of the profile's DFAL runs (the first one's; defaults 20 and all). */
+function dfalOptions(instances: readonly Instance[]) {
+  const dfal = instances.find((i) =>
+    i.stage === "select" && String(i.vars.strategy).startsWith("dfal")
+  );
+  const active = ((dfal?.params as Record<string, unknown> | undefined)?.active ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const steps = typeof active.deepfool_steps === "number" ? active.deepfool_steps : 20;
+  const sub = typeof active.dfal_subsample === "number" ? active.dfal_subsample : POOL;
+  return { deepfoolSteps: steps, dfalSubsample: sub };
 }
 
 /** Runs the benchmark; see the module doc for flags. */
@@ -292,12 +355,11 @@ export async function main(args: string[]): Promise<void> {
       pipeline: { type: "string", default: new URL("../pipeline.yaml", import.meta.url).pathname },
       profile: { type: "string", default: "paper" },
       child: { type: "boolean", default: false },
-      strategies: { type: "string", default: "" },
+      options: { type: "string", default: "" },
     },
   });
-  const strategies = values.strategies ? values.strategies.split(",") : [];
   if (values.child) {
-    console.log(JSON.stringify(await measureCosts(strategies)));
+    console.log(JSON.stringify(await measureCosts(JSON.parse(values.options) as MeasureOptions)));
     return;
   }
   const jobs = Number(values.jobs);
@@ -312,11 +374,13 @@ export async function main(args: string[]): Promise<void> {
     throw new Error(`bench grid: ${values.pipeline}: ${first?.field}: ${first?.message}`);
   }
   const instances = analyzed.graph.instances;
-  const used = [
+  const strategies = [
     ...new Set(instances.flatMap((i) => Object.keys(instanceWork(i)?.selections ?? {}))),
   ];
   const start = os.loadavg()[0]!;
-  const costs = meanCosts(await measureInParallel(jobs, used));
+  const costs = meanCosts(
+    await measureInParallel(jobs, { strategies, ...dfalOptions(instances) }),
+  );
   const load = { start, end: os.loadavg()[0]!, cores: os.cpus().length };
   const result = summarizeGrid(instances, costs, jobs, values.profile, load);
   console.log(values.json ? JSON.stringify(result) : report(result).join("\n"));
