@@ -27,6 +27,8 @@ export interface ShardRow {
   readonly mean: number;
   readonly ratio: number;
   readonly min: number;
+  /** Instances in the paper profile. */
+  readonly instances: number;
 }
 
 /** Planned cost per shard of the paper profile for each n (equal costs). */
@@ -37,7 +39,8 @@ export async function shardTable(ns: readonly number[]): Promise<ShardRow[]> {
     const loads = selectInstances(r.graph, { shard: { index: 1, count: n } }).shard!.loads;
     const mean = loads.reduce((a, b) => a + b, 0) / n;
     const max = Math.max(...loads);
-    return { n, max, mean, ratio: max / mean, min: Math.min(...loads) };
+    const instances = r.graph.instances.length;
+    return { n, max, mean, ratio: max / mean, min: Math.min(...loads), instances };
   });
 }
 
@@ -130,7 +133,11 @@ export async function main(args: string[]): Promise<void> {
     console.log(JSON.stringify({ shards, slurm }));
     return;
   }
-  console.log("Paper profile, planned cost per shard (equal costs, empty cache; 196 instances,");
+  console.log(
+    `Paper profile, planned cost per shard (equal costs, empty cache; ${
+      shards[0]?.instances ?? 0
+    } instances,`,
+  );
   console.log(
     "plots and report left for the final plain repro, prepare/target counted in shard 1):",
   );
