@@ -6,25 +6,20 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import type { RunEntry } from "./cache.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import type { Digest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
-import { removePath, safeName, writeFileAtomic } from "./fs_util.ts";
+import { removePath } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
-import {
-  ignoredFilesOf,
-  ignoredOutsOf,
-  producersOf,
-  recordedDep,
-  splitChanges,
-} from "./missing_outs.ts";
-import { collectOuts, placeOuts, recordedOf } from "./outs.ts";
+import { ignoredFilesOf, ignoredOutsOf, splitChanges } from "./missing_outs.ts";
+import { placeOuts, recordedOf } from "./outs.ts";
 import { tryRestore } from "./restore.ts";
-import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
-import { childThreads } from "./threads.ts";
+import { MissingOutProvider } from "./missing_provider.ts";
+import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
+import { ChildRunner } from "./child_runner.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
@@ -105,26 +100,6 @@ export interface ReproResult {
   readonly timings: ReadonlyMap<string, { start: number; end: number }>;
 }
 
-class Semaphore {
-  #free: number;
-  #waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((r) => this.#waiting.push(r));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-}
-
 /**
  * Reproduces the selected instances of a graph in a workspace and updates `pipeline.lock`
  * (except in check mode). Never throws for a failing stage: see the result.
@@ -138,7 +113,6 @@ export async function reproduce(
   const selected = new Set(selectedNames);
   const instances = graph.instances.filter((i) => selected.has(i.name));
   const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 1);
-  const sem = new Semaphore(jobs);
   const emit = options.onEvent ?? (() => {});
   const check = options.check ?? false;
   const lock = readLockFile(ws.lockPath);
@@ -147,12 +121,7 @@ export async function reproduce(
   const outcomes = new Map<string, { outcome: Outcome; error?: string }>();
   const mismatched = new Set<string>();
   const done = new Map<string, Promise<Outcome>>();
-  const timings = new Map<string, { start: number; end: number }>();
   const samples = new Map<string, TimingSample>();
-  const cores = navigator.hardwareConcurrency ?? 1;
-  let running = 0;
-  // Instances whose upstreams are done and which have not started a child yet (for threads).
-  const ready = new Set<string>();
 
   // Children of a runner that died (SIGKILL, power loss) may still run: stop them and discard
   // their temp folders before anything else. Then a temp folder unique to this run.
@@ -162,6 +131,16 @@ export async function reproduce(
   const runDir = join(ws.tmpDir, `${Deno.pid}-${Date.now().toString(36)}`);
   const registry = new ChildRegistry(childrenPath);
   const untrack = trackRegistry(registry);
+  const children = new ChildRunner({
+    ws,
+    runDir,
+    jobs,
+    registry,
+    emit,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+    ...(options.runChild ? { runChild: options.runChild } : {}),
+  });
 
   const finish = (
     name: string,
@@ -170,7 +149,7 @@ export async function reproduce(
     error?: string,
     log?: string,
   ): Outcome => {
-    ready.delete(name);
+    children.unready(name);
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     emit({
       type: "finish",
@@ -184,193 +163,35 @@ export async function reproduce(
   };
 
   const ignored = await ignoredOutsOf(graph, ws.root);
-  // Outs that up-to-date instances left missing (git ignores them): provided when a running
-  // downstream needs them (`provide`), once per producer.
-  const leftMissing = new Map<string, Set<string>>();
-  const providing = new Map<string, Promise<string | undefined>>();
-  const byName = new Map(graph.instances.map((i) => [i.name, i]));
-
-  /**
-   * Dep hashes of an instance. A dep missing from the workspace because its up-to-date producer
-   * left it missing counts by the hash the producer's lock entry records (`needs` names them).
-   */
-  const depsOf = (inst: Instance) => {
-    const hashes: Record<string, Digest> = {};
-    const needs = new Set<string>();
-    const missing: string[] = [];
-    for (const dep of inst.deps) {
-      const ups = producersOf(graph, inst, dep).filter((u) => leftMissing.has(u.name));
-      const recorded = ups.length
-        ? recordedDep(
-          ws.hashes,
-          ws.root,
-          dep,
-          ups.map((u) => ({ entry: entries[u.name]!, run: ws.cache.getRun(entries[u.name]!.key) })),
-        )
-        : undefined;
-      const h = recorded ?? ws.hashes.hashPath(resolve(ws.root, dep));
-      if (h === undefined) missing.push(dep);
-      else hashes[dep] = h;
-      if (recorded !== undefined) { for (const u of ups) needs.add(u.name); }
-    }
-    return { hashes, missing, needs };
-  };
-
   /** A lock entry's record of the ignored files in a run's folder outs (when there are any). */
   const largeOf = async (run: RunEntry) => {
     const files = await ignoredFilesOf(ws.root, run);
     return Object.keys(files).length ? { ignoredFiles: files } : {};
   };
 
-  /** Runs an instance in a child (under the semaphore) and collects its outs from its folder. */
-  const execChild = async (inst: Instance, announce: boolean): Promise<ChildRun> => {
-    await sem.acquire();
-    ready.delete(inst.name);
-    running++;
-    try {
-      if (options.signal?.aborted) return { error: "interrupted", interrupted: true };
-      if (announce) emit({ type: "start", name: inst.name });
-      const t1 = performance.now();
-      const dir = join(runDir, safeName(inst.name));
-      removePath(dir);
-      Deno.mkdirSync(dir, { recursive: true });
-      const ctxOuts: string[] = [];
-      for (const o of inst.outs) {
-        const abs = join(dir, o);
-        if (o.endsWith("/")) Deno.mkdirSync(abs, { recursive: true });
-        else Deno.mkdirSync(dirname(abs), { recursive: true });
-        ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
-      }
-      const start = Date.now();
-      const result = await (options.runChild ?? runSandboxed)({
-        workspace: ws.root,
-        module: resolve(ws.root, inst.run),
-        writeDir: dir,
-        net: inst.net,
-        threads: childThreads(cores, jobs, running, ready.size),
-        ...(inst.env ? { env: inst.env } : {}),
-        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
-        registry,
-        ctx: {
-          name: inst.name,
-          vars: inst.vars,
-          params: inst.params,
-          deps: inst.deps,
-          outs: ctxOuts,
-        },
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(announce
-          ? { onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }) }
-          : {}),
-      });
-      const end = Date.now();
-      timings.set(inst.name, { start, end });
-      const seconds = (end - start) / 1000;
-      try {
-        writeFileAtomic(
-          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
-          result.log + timingLine(seconds, result.measures),
-        );
-      } catch {
-        // a log is a convenience
-      }
-      if (!result.ok) {
-        removePath(dir);
-        return {
-          error: result.error ?? "the stage failed",
-          log: result.log,
-          interrupted: result.error === "interrupted",
-          t1,
-        };
-      }
-      const collected = collectOuts(dir, inst);
-      if (typeof collected === "string") {
-        removePath(dir);
-        return { error: collected, log: result.log, t1 };
-      }
-      return { collected, dir, seconds, measures: result.measures, log: result.log, t1 };
-    } finally {
-      running--;
-      sem.release();
-    }
-  };
-
-  const provide = (name: string, forWhom: string): Promise<string | undefined> => {
-    let p = providing.get(name);
-    if (!p) {
-      p = provideOuts(byName.get(name)!, forWhom);
-      providing.set(name, p);
-    }
-    return p;
-  };
-
-  /**
-   * Brings back the outs an up-to-date instance left missing: from the cache (a remote through
-   * `beforeRestore`), else by rerunning it, which must give the bytes its lock entry records.
-   * Returns why it could not.
-   */
-  const provideOuts = async (inst: Instance, forWhom: string): Promise<string | undefined> => {
-    const entry = entries[inst.name]!;
-    const outs = [...leftMissing.get(inst.name)!].map((o) => `"${o}"`).join(", ");
-    const warn = (message: string) => emit({ type: "warning", name: inst.name, message });
-    try {
-      await options.beforeRestore?.(inst.name, entry.key);
-    } catch {
-      // no remote copy: rerun below
-    }
-    const restored = tryRestore(ws, inst, entry.key, runDir, warn);
-    if (restored) {
-      const diff = differingOuts(entry, recordedOf(restored));
-      if (diff.length) {
-        return `the cache entry of ${inst.name} differs from pipeline.lock in ${diff.join(", ")}`;
-      }
-      leftMissing.delete(inst.name);
-      warn(`restored missing out(s) ${outs} from the cache for ${forWhom}`);
-      return undefined;
-    }
-    const deps = depsOf(inst);
-    if (deps.missing.length) {
-      return `cannot rerun ${inst.name} to provide ${outs}: its dep "${
-        deps.missing[0]
-      }" is missing`;
-    }
-    for (const up of deps.needs) {
-      const why = await provide(up, inst.name);
-      if (why) return why;
-    }
-    warn(`out(s) ${outs} missing and not in the cache: rerunning it for ${forWhom}`);
-    const r = await execChild(inst, false);
-    if ("error" in r) return `rerunning ${inst.name} to provide ${outs} failed: ${r.error}`;
-    const diff = differingOuts(entry, recordedOf(r.collected));
-    if (diff.length) {
-      removePath(r.dir);
-      if (check) mismatched.add(inst.name);
-      return `rerunning ${inst.name} to provide ${outs} gave outs that differ from pipeline.lock ` +
-        `(${diff.join(", ")}): it does not reproduce its recorded bytes; nothing was placed`;
-    }
-    try {
-      ws.cache.store(entry.key, r.collected, r.dir);
-      await options.afterStore?.(inst.name, entry.key);
-    } catch (e) {
-      warn(`could not cache the rerun: ${(e as Error).message}`);
-    }
-    placeOuts(ws, inst, r.dir, r.collected);
-    removePath(r.dir);
-    samples.set(inst.name, { key: entry.key, seconds: r.seconds, measures: r.measures });
-    leftMissing.delete(inst.name);
-    warn(`reran in ${r.seconds.toFixed(2)} s: outs byte-identical to pipeline.lock`);
-    return undefined;
-  };
+  const missingOuts = new MissingOutProvider({
+    graph,
+    ws,
+    entries,
+    runDir,
+    children,
+    emit,
+    check,
+    mismatched,
+    samples,
+    ...(options.beforeRestore ? { beforeRestore: options.beforeRestore } : {}),
+    ...(options.afterStore ? { afterStore: options.afterStore } : {}),
+  });
 
   const processOne = async (inst: Instance): Promise<Outcome> => {
     const ups = inst.upstream.filter((u) => selected.has(u));
     const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
-    ready.add(inst.name);
+    children.markReady(inst.name);
     const t0 = performance.now();
     const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
     if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);
     if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
-    const deps = depsOf(inst);
+    const deps = missingOuts.depsOf(inst);
     if (deps.missing.length) {
       return finish(
         inst.name,
@@ -412,7 +233,7 @@ export async function reproduce(
         : undefined;
       if (prev && changes && !changes.stale.length) {
         if (changes.restorable.length) {
-          leftMissing.set(inst.name, new Set(changes.restorable.map((c) => c.path)));
+          missingOuts.leftMissing(inst.name, changes.restorable.map((c) => c.path));
         }
         entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
         return finish(inst.name, "up-to-date", t0);
@@ -433,10 +254,10 @@ export async function reproduce(
     }
     // It runs: first bring back the large outs its deps name that were left missing.
     for (const up of deps.needs) {
-      const why = await provide(up, inst.name);
+      const why = await missingOuts.provide(up, inst.name);
       if (why) return finish(inst.name, "failed", t0, why);
     }
-    const r = await execChild(inst, true);
+    const r = await children.run(inst, true);
     if ("error" in r) {
       if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
       return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);
@@ -507,36 +328,8 @@ export async function reproduce(
     mismatched: instances.filter((i) => mismatched.has(i.name)).map((i) => i.name),
     outcomes,
     interrupted: options.signal?.aborted ?? false,
-    timings,
+    timings: children.timings,
   };
-}
-
-/** A child run: its collected outs in `dir`, or why it failed. */
-type ChildRun =
-  | {
-    readonly collected: RunEntry;
-    readonly dir: string;
-    readonly seconds: number;
-    readonly measures: Readonly<Record<string, number>>;
-    readonly log: string;
-    readonly t1: number;
-  }
-  | {
-    readonly error: string;
-    readonly log?: string;
-    readonly interrupted?: boolean;
-    readonly t1?: number;
-  };
-
-/** The instance's time limit: its stage's `timeout:`, else the run's default. */
-function timeoutOf(inst: Instance, options: ReproOptions): number | undefined {
-  return inst.timeout ?? options.timeout;
-}
-
-/** The log's last line: the run's duration and what the stage measured (never in an out). */
-function timingLine(seconds: number, measures: Readonly<Record<string, number>>): string {
-  const extra = Object.entries(measures).map(([k, v]) => ` ${k}=${v}`).join("");
-  return `quarry: ran in ${seconds.toFixed(1)} s${extra}\n`;
 }
 
 function refreshed(
@@ -556,8 +349,4 @@ function refreshed(
     packages: code.packages,
     outs: prev.outs,
   };
-}
-
-function relPath(root: string, abs: string): string {
-  return abs.startsWith(`${root}/`) ? abs.slice(root.length + 1) : abs;
 }
