@@ -69,12 +69,12 @@ export class MissingOutProvider {
    * left it missing counts by the hash the producer's lock entry records (`needs` names them).
    */
   depsOf(inst: Instance): DepHashes {
-    const { graph, ws, entries } = this.#c;
+    const { ws, entries } = this.#c;
     const hashes: Record<string, Digest> = {};
     const needs = new Set<string>();
     const missing: string[] = [];
     for (const dep of inst.deps) {
-      const ups = producersOf(graph, inst, dep).filter((u) => this.#leftMissing.has(u.name));
+      const ups = producersOf(this.#byName, inst, dep).filter((u) => this.#leftMissing.has(u.name));
       const recorded = ups.length
         ? recordedDep(
           ws.hashes,
