@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import type { RunEntry } from "./cache.ts";
+import type { CodeInfo } from "./code_hash.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import type { Digest } from "./hash.ts";
@@ -17,7 +18,7 @@ import { differingOuts } from "./replication.ts";
 import { ignoredFilesOf, ignoredOutsOf, splitChanges } from "./missing_outs.ts";
 import { placeOuts, recordedOf } from "./outs.ts";
 import { tryRestore } from "./restore.ts";
-import { MissingOutProvider } from "./missing_provider.ts";
+import { type DepHashes, MissingOutProvider } from "./missing_provider.ts";
 import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
 import { ChildRunner } from "./child_runner.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
@@ -183,6 +184,76 @@ export async function reproduce(
     ...(options.afterStore ? { afterStore: options.afterStore } : {}),
   });
 
+  /**
+   * An instance that is not forced: up to date (its lock entry's key, outs in place or only
+   * restorably missing), else restored from the cache; `undefined` when it must run.
+   */
+  const reuse = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome | undefined> => {
+    const prev = prevEntries[inst.name];
+    const changes = prev && prev.key === at.key
+      ? splitChanges(changedOuts(ws, inst, prev), ignored, {
+        hashes: ws.hashes,
+        root: ws.root,
+        entry: prev,
+      })
+      : undefined;
+    if (prev && changes && !changes.stale.length) {
+      if (changes.restorable.length) {
+        missingOuts.leftMissing(inst.name, changes.restorable.map((c) => c.path));
+      }
+      entries[inst.name] = { ...prev, ...refreshed(prev, inst, at.deps.hashes, at.code) };
+      return finish(inst.name, "up-to-date", t0);
+    }
+    const waited = await options.beforeRestore?.(inst.name, at.key);
+    if (waited) return finish(inst.name, "failed", t0, waited);
+    const restored = tryRestore(
+      ws,
+      inst,
+      at.key,
+      runDir,
+      (message) => emit({ type: "warning", name: inst.name, message }),
+    );
+    if (restored) {
+      entries[inst.name] = { ...lockEntry(inst, at, restored), ...(await largeOf(restored)) };
+      return finish(inst.name, "restored", t0);
+    }
+    return undefined;
+  };
+
+  /** Runs an instance in a child, caches its result and moves its outs into place. */
+  const runFresh = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome> => {
+    // First bring back the large outs its deps name that were left missing.
+    for (const up of at.deps.needs) {
+      const why = await missingOuts.provide(up, inst.name);
+      if (why) return finish(inst.name, "failed", t0, why);
+    }
+    const r = await children.run(inst, true);
+    if ("error" in r) {
+      if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
+      return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);
+    }
+    const { collected, dir, t1 } = r;
+    if (check) {
+      const prev = prevEntries[inst.name];
+      if (!prev || differingOuts(prev, recordedOf(collected)).length > 0) mismatched.add(inst.name);
+    }
+    // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
+    try {
+      if (!mismatched.has(inst.name)) {
+        ws.cache.store(at.key, collected, dir);
+        await options.afterStore?.(inst.name, at.key);
+      }
+    } catch (e) {
+      removePath(dir);
+      return finish(inst.name, "failed", t1, (e as Error).message, r.log);
+    }
+    placeOuts(ws, inst, dir, collected);
+    removePath(dir);
+    entries[inst.name] = { ...lockEntry(inst, at, collected), ...(await largeOf(collected)) };
+    samples.set(inst.name, { key: at.key, seconds: r.seconds, measures: r.measures });
+    return finish(inst.name, "ran", t1, undefined, r.log);
+  };
+
   const processOne = async (inst: Instance): Promise<Outcome> => {
     const ups = inst.upstream.filter((u) => selected.has(u));
     const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
@@ -200,88 +271,16 @@ export async function reproduce(
         `Missing dep "${deps.missing[0]}": not found in the workspace`,
       );
     }
-    let key: Digest;
-    let code;
+    let at: Keyed;
     try {
-      code = await ws.code.info(inst.run);
-      key = instanceKey(inst, deps.hashes, code);
+      const code = await ws.code.info(inst.run);
+      at = { key: instanceKey(inst, deps.hashes, code), deps, code };
     } catch (e) {
       return finish(inst.name, "failed", t0, (e as Error).message);
     }
-    const entryFor = (run: RunEntry): LockEntry => ({
-      key,
-      stage: inst.stage,
-      run: inst.run,
-      vars: inst.vars,
-      params: inst.params,
-      deps: deps.hashes,
-      code: code.files,
-      packages: code.packages,
-      outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
-      metrics: run.metrics,
-    });
     const forced = (check && !options.checkSkip?.has(inst.name)) ||
       (options.force?.has(inst.name) ?? false);
-    if (!forced) {
-      const prev = prevEntries[inst.name];
-      const changes = prev && prev.key === key
-        ? splitChanges(changedOuts(ws, inst, prev), ignored, {
-          hashes: ws.hashes,
-          root: ws.root,
-          entry: prev,
-        })
-        : undefined;
-      if (prev && changes && !changes.stale.length) {
-        if (changes.restorable.length) {
-          missingOuts.leftMissing(inst.name, changes.restorable.map((c) => c.path));
-        }
-        entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
-        return finish(inst.name, "up-to-date", t0);
-      }
-      const waited = await options.beforeRestore?.(inst.name, key);
-      if (waited) return finish(inst.name, "failed", t0, waited);
-      const restored = tryRestore(
-        ws,
-        inst,
-        key,
-        runDir,
-        (message) => emit({ type: "warning", name: inst.name, message }),
-      );
-      if (restored) {
-        entries[inst.name] = { ...entryFor(restored), ...(await largeOf(restored)) };
-        return finish(inst.name, "restored", t0);
-      }
-    }
-    // It runs: first bring back the large outs its deps name that were left missing.
-    for (const up of deps.needs) {
-      const why = await missingOuts.provide(up, inst.name);
-      if (why) return finish(inst.name, "failed", t0, why);
-    }
-    const r = await children.run(inst, true);
-    if ("error" in r) {
-      if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
-      return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);
-    }
-    const { collected, dir, t1 } = r;
-    if (check) {
-      const prev = prevEntries[inst.name];
-      if (!prev || differingOuts(prev, recordedOf(collected)).length > 0) mismatched.add(inst.name);
-    }
-    // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
-    try {
-      if (!mismatched.has(inst.name)) {
-        ws.cache.store(key, collected, dir);
-        await options.afterStore?.(inst.name, key);
-      }
-    } catch (e) {
-      removePath(dir);
-      return finish(inst.name, "failed", t1, (e as Error).message, r.log);
-    }
-    placeOuts(ws, inst, dir, collected);
-    removePath(dir);
-    entries[inst.name] = { ...entryFor(collected), ...(await largeOf(collected)) };
-    samples.set(inst.name, { key, seconds: r.seconds, measures: r.measures });
-    return finish(inst.name, "ran", t1, undefined, r.log);
+    return (forced ? undefined : await reuse(inst, at, t0)) ?? await runFresh(inst, at, t0);
   };
 
   // An unexpected throw (a hook, the executor, the file system) fails that instance only: the
@@ -329,6 +328,28 @@ export async function reproduce(
     outcomes,
     interrupted: options.signal?.aborted ?? false,
     timings: children.timings,
+  };
+}
+
+/** An instance's key and what it was computed from. */
+interface Keyed {
+  readonly key: Digest;
+  readonly deps: DepHashes;
+  readonly code: CodeInfo;
+}
+
+/** The lock entry of an instance whose outs are `run`'s (fresh or restored). */
+function lockEntry(inst: Instance, at: Keyed, run: RunEntry): LockEntry {
+  return {
+    key: at.key,
+    stage: inst.stage,
+    run: inst.run,
+    vars: inst.vars,
+    params: inst.params,
+    deps: at.deps.hashes,
+    code: at.code.files,
+    packages: at.code.packages,
+    ...recordedOf(run),
   };
 }
 
