@@ -26,7 +26,7 @@ import {
   SCALE_FLAGS,
   type ScaleOut,
 } from "./scale_cli.ts";
-import { computeStatus } from "./status.ts";
+import { computeStatus, type InstanceStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
 import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
 import { estimateRemaining, formatDuration, formatEta, instanceCosts } from "./eta.ts";
@@ -234,59 +234,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   if (command === "status" || v.dry) {
     const statuses = await computeStatus(graph, ws, { selected: selection.selected, force });
     saveWorkspaceState(ws);
-    if (command === "status") {
-      if (v.json) {
-        io.stdout(`${JSON.stringify({ profile: graph.profile, instances: statuses })}\n`);
-      } else {
-        const stale = statuses.filter((s) => s.state !== "up-to-date");
-        for (const s of stale) {
-          io.stdout(
-            `${s.name}: ${s.state === "restore" ? "will restore from cache" : "will run"}\n`,
-          );
-          for (const r of s.reasons) io.stdout(`    ${r}\n`);
-        }
-        const noted = statuses.filter((s) => s.notes?.length);
-        for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
-        const missing = noted.length
-          ? ` (${noted.length} with large outs missing, restorable)`
-          : "";
-        io.stdout(
-          `profile "${graph.profile}": ${
-            statuses.length - stale.length
-          } up to date${missing}, ${stale.length} stale\n`,
-        );
-      }
-      return 0;
-    }
-    const waits = (s: { name: string; state: string }) =>
-      s.state === "run" && scale.awaited.has(s.name);
-    const awaited = statuses.filter(waits).map((s) => s.name);
-    const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
-    const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
-    const out = v.json ? io.stderr : io.stdout;
-    for (const s of statuses) {
-      out(
-        `${
-          waits(s)
-            ? "would wait   "
-            : s.state === "run"
-            ? "would run    "
-            : s.state === "restore"
-            ? "would restore"
-            : "up to date   "
-        } ${s.name}\n`,
-      );
-    }
-    if (ran.length) {
-      const timings = readTimings(timingPath(ws.stateDir, graph.profile));
-      out(`${etaLine(timings, ran)}\n`);
-      const costs = instanceCosts(graph.instances, timings);
-      const eta = estimateRemaining(graph.instances, new Set(ran), costs, jobsOf(jobs));
-      out(`estimate: ${formatEta(eta)}\n`);
-    }
-    if (v.json) {
-      const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
-      io.stdout(`${JSON.stringify(obj)}\n`);
+    if (command === "status") printStatus(io, graph.profile, statuses, v.json ?? false);
+    else {
+      printDry(io, graph, ws, statuses, scale.awaited, {
+        json: v.json ?? false,
+        sharded: shard !== undefined,
+        jobs: jobsOf(jobs),
+      });
     }
     return 0;
   }
@@ -386,6 +340,74 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   } finally {
     held.release();
     heldLocks.delete(held);
+  }
+}
+
+/** `status`: the stale instances and why, or (`--json`) every instance's state. */
+function printStatus(
+  io: CliIo,
+  profile: string,
+  statuses: readonly InstanceStatus[],
+  json: boolean,
+): void {
+  if (json) {
+    io.stdout(`${JSON.stringify({ profile, instances: statuses })}\n`);
+  } else {
+    const stale = statuses.filter((s) => s.state !== "up-to-date");
+    for (const s of stale) {
+      io.stdout(
+        `${s.name}: ${s.state === "restore" ? "will restore from cache" : "will run"}\n`,
+      );
+      for (const r of s.reasons) io.stdout(`    ${r}\n`);
+    }
+    const noted = statuses.filter((s) => s.notes?.length);
+    for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
+    const missing = noted.length ? ` (${noted.length} with large outs missing, restorable)` : "";
+    io.stdout(
+      `profile "${profile}": ${
+        statuses.length - stale.length
+      } up to date${missing}, ${stale.length} stale\n`,
+    );
+  }
+}
+
+/** `repro --dry`: what each instance would do, the estimates, and (`--json`) the lists. */
+function printDry(
+  io: CliIo,
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  statuses: readonly InstanceStatus[],
+  awaitedSet: ReadonlySet<string>,
+  o: { json: boolean; sharded: boolean; jobs: number },
+): void {
+  const waits = (s: { name: string; state: string }) => s.state === "run" && awaitedSet.has(s.name);
+  const awaited = statuses.filter(waits).map((s) => s.name);
+  const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
+  const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
+  const out = o.json ? io.stderr : io.stdout;
+  for (const s of statuses) {
+    out(
+      `${
+        waits(s)
+          ? "would wait   "
+          : s.state === "run"
+          ? "would run    "
+          : s.state === "restore"
+          ? "would restore"
+          : "up to date   "
+      } ${s.name}\n`,
+    );
+  }
+  if (ran.length) {
+    const timings = readTimings(timingPath(ws.stateDir, graph.profile));
+    out(`${etaLine(timings, ran)}\n`);
+    const costs = instanceCosts(graph.instances, timings);
+    const eta = estimateRemaining(graph.instances, new Set(ran), costs, o.jobs);
+    out(`estimate: ${formatEta(eta)}\n`);
+  }
+  if (o.json) {
+    const obj = { ran, cached, failed: [], skipped: [], ...(o.sharded ? { awaited } : {}) };
+    io.stdout(`${JSON.stringify(obj)}\n`);
   }
 }
 
