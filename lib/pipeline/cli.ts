@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { analyzePipeline } from "./analyze.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
-import { reproduce, type ReproEvent } from "./execute.ts";
+import { reproduce, type ReproEvent, type ReproResult } from "./execute.ts";
 import { readRecordedCosts } from "./costs.ts";
 import { LockFileError, readLockFile } from "./lock_file.ts";
 import { parseSetArg } from "./params.ts";
@@ -303,35 +303,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
-    const summary =
-      `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
-      `${result.skipped.length} skipped (profile "${graph.profile}", ${secs} s)`;
-    lineOut(`${summary}\n`);
-    const moved = scale.hooks?.stats;
-    if (scale.remote && moved) {
-      lineOut(
-        `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
-          (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
-      );
-    }
-    if (v.check) {
-      for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
-      lineOut(
-        result.mismatched.length
-          ? `--check: ${result.mismatched.length} instance(s) differ from pipeline.lock\n`
-          : `--check: all outs match pipeline.lock\n`,
-      );
-    }
-    if (v.json) {
-      const obj: Record<string, string[]> = {
-        ran: result.ran,
-        cached: result.cached,
-        failed: result.failed,
-        skipped: result.skipped,
-      };
-      if (v.check) obj.mismatched = result.mismatched;
-      io.stdout(`${JSON.stringify(obj)}\n`);
-    }
+    printReproResult(io, lineOut, result, graph.profile, secs, scale, {
+      check: v.check ?? false,
+      json: v.json ?? false,
+    });
     if (result.interrupted) {
       io.stderr("Interrupted: finished outs kept, partial outs discarded, pipeline.lock intact\n");
       return 130;
@@ -340,6 +315,47 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   } finally {
     held.release();
     heldLocks.delete(held);
+  }
+}
+
+/** A repro's summary lines (remote traffic, `--check` differences) and (`--json`) its lists. */
+function printReproResult(
+  io: CliIo,
+  lineOut: (text: string) => void,
+  result: ReproResult,
+  profile: string,
+  secs: string,
+  scale: ScaleOut,
+  o: { check: boolean; json: boolean },
+): void {
+  const summary =
+    `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
+    `${result.skipped.length} skipped (profile "${profile}", ${secs} s)`;
+  lineOut(`${summary}\n`);
+  const moved = scale.hooks?.stats;
+  if (scale.remote && moved) {
+    lineOut(
+      `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
+        (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
+    );
+  }
+  if (o.check) {
+    for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
+    lineOut(
+      result.mismatched.length
+        ? `--check: ${result.mismatched.length} instance(s) differ from pipeline.lock\n`
+        : `--check: all outs match pipeline.lock\n`,
+    );
+  }
+  if (o.json) {
+    const obj: Record<string, string[]> = {
+      ran: result.ran,
+      cached: result.cached,
+      failed: result.failed,
+      skipped: result.skipped,
+    };
+    if (o.check) obj.mismatched = result.mismatched;
+    io.stdout(`${JSON.stringify(obj)}\n`);
   }
 }
 
