@@ -35,6 +35,16 @@ export interface RunEntry {
 /** The default cache folder inside a workspace. */
 export const DEFAULT_CACHE_DIR = ".quarry/cache";
 
+/** Where an object lives inside a cache (local or remote): `objects/<h[:2]>/<h>`. */
+export function objectRel(hash: Digest): string {
+  return `objects/${hash.slice(0, 2)}/${hash}`;
+}
+
+/** Where a run record lives inside a cache (local or remote): `runs/<k[:2]>/<k>.json`. */
+export function runRel(key: Digest): string {
+  return `runs/${key.slice(0, 2)}/${key}.json`;
+}
+
 /** Thrown when the cache cannot be written (disk full, read-only, no permission). */
 export class CacheWriteError extends Error {
   /** Builds the error naming the cache folder and the system's reason. */
@@ -157,12 +167,12 @@ export class Cache {
 
   #objectPath(hash: Digest): string {
     if (!DIGEST.test(hash)) throw new TypeError(`Invalid object hash ${JSON.stringify(hash)}`);
-    return join(this.dir, "objects", hash.slice(0, 2), hash);
+    return join(this.dir, objectRel(hash));
   }
 
   #runPath(key: Digest): string {
     if (!DIGEST.test(key)) throw new TypeError(`Invalid run key ${JSON.stringify(key)}`);
-    return join(this.dir, "runs", key.slice(0, 2), `${key}.json`);
+    return join(this.dir, runRel(key));
   }
 
   /** The run entry for a key: missing (`undefined`), trusted, or refused with the reason. */

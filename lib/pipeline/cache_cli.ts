@@ -131,15 +131,22 @@ async function transfer(
   for (const [key, name] of byKey) {
     try {
       const local = cache.getRun(key) !== undefined;
-      const c = command === "push" && local
-        ? await remote.pushRun(cache, key)
-        : command === "pull" && !local
-        ? await remote.pullRun(cache, key)
-        : undefined;
-      report.moved += c?.moved ?? 0;
-      report.present += c?.present ?? 0;
-      const atRemote = await remote.hasRun(key);
-      const atLocal = cache.getRun(key) !== undefined;
+      let atLocal = local;
+      let atRemote: boolean;
+      if (command === "push" && local) {
+        // A push that did not throw leaves the record on the remote (it was there, or now is).
+        const c = await remote.pushRun(cache, key);
+        report.moved += c.moved;
+        report.present += c.present;
+        atRemote = true;
+      } else if (command === "pull" && !local) {
+        // No count: the remote has no record. A count: the remote has it, and it was pulled.
+        const c = await remote.pullRun(cache, key);
+        report.moved += c?.moved ?? 0;
+        report.present += c?.present ?? 0;
+        atRemote = c !== undefined;
+        atLocal = cache.getRun(key) !== undefined;
+      } else atRemote = await remote.hasRun(key);
       const kind = atLocal && atRemote
         ? "both"
         : atLocal

@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { analyzePipeline } from "./analyze.ts";
 import { formatDiagnostic } from "./diagnostic.ts";
 import { renderDagMermaid, renderDagText } from "./dag.ts";
-import { reproduce, type ReproEvent } from "./execute.ts";
+import { reproduce, type ReproEvent, type ReproResult } from "./execute.ts";
 import { readRecordedCosts } from "./costs.ts";
 import { LockFileError, readLockFile } from "./lock_file.ts";
 import { parseSetArg } from "./params.ts";
@@ -26,7 +26,7 @@ import {
   SCALE_FLAGS,
   type ScaleOut,
 } from "./scale_cli.ts";
-import { computeStatus } from "./status.ts";
+import { computeStatus, type InstanceStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
 import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
 import { estimateRemaining, formatDuration, formatEta, instanceCosts } from "./eta.ts";
@@ -234,59 +234,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   if (command === "status" || v.dry) {
     const statuses = await computeStatus(graph, ws, { selected: selection.selected, force });
     saveWorkspaceState(ws);
-    if (command === "status") {
-      if (v.json) {
-        io.stdout(`${JSON.stringify({ profile: graph.profile, instances: statuses })}\n`);
-      } else {
-        const stale = statuses.filter((s) => s.state !== "up-to-date");
-        for (const s of stale) {
-          io.stdout(
-            `${s.name}: ${s.state === "restore" ? "will restore from cache" : "will run"}\n`,
-          );
-          for (const r of s.reasons) io.stdout(`    ${r}\n`);
-        }
-        const noted = statuses.filter((s) => s.notes?.length);
-        for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
-        const missing = noted.length
-          ? ` (${noted.length} with large outs missing, restorable)`
-          : "";
-        io.stdout(
-          `profile "${graph.profile}": ${
-            statuses.length - stale.length
-          } up to date${missing}, ${stale.length} stale\n`,
-        );
-      }
-      return 0;
-    }
-    const waits = (s: { name: string; state: string }) =>
-      s.state === "run" && scale.awaited.has(s.name);
-    const awaited = statuses.filter(waits).map((s) => s.name);
-    const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
-    const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
-    const out = v.json ? io.stderr : io.stdout;
-    for (const s of statuses) {
-      out(
-        `${
-          waits(s)
-            ? "would wait   "
-            : s.state === "run"
-            ? "would run    "
-            : s.state === "restore"
-            ? "would restore"
-            : "up to date   "
-        } ${s.name}\n`,
-      );
-    }
-    if (ran.length) {
-      const timings = readTimings(timingPath(ws.stateDir, graph.profile));
-      out(`${etaLine(timings, ran)}\n`);
-      const costs = instanceCosts(graph.instances, timings);
-      const eta = estimateRemaining(graph.instances, new Set(ran), costs, jobsOf(jobs));
-      out(`estimate: ${formatEta(eta)}\n`);
-    }
-    if (v.json) {
-      const obj = { ran, cached, failed: [], skipped: [], ...(shard ? { awaited } : {}) };
-      io.stdout(`${JSON.stringify(obj)}\n`);
+    if (command === "status") printStatus(io, graph.profile, statuses, v.json ?? false);
+    else {
+      printDry(io, graph, ws, statuses, scale.awaited, {
+        json: v.json ?? false,
+        sharded: shard !== undefined,
+        jobs: jobsOf(jobs),
+      });
     }
     return 0;
   }
@@ -349,35 +303,10 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     });
     reporter.close();
     const secs = ((performance.now() - t0) / 1000).toFixed(2);
-    const summary =
-      `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
-      `${result.skipped.length} skipped (profile "${graph.profile}", ${secs} s)`;
-    lineOut(`${summary}\n`);
-    const moved = scale.hooks?.stats;
-    if (scale.remote && moved) {
-      lineOut(
-        `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
-          (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
-      );
-    }
-    if (v.check) {
-      for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
-      lineOut(
-        result.mismatched.length
-          ? `--check: ${result.mismatched.length} instance(s) differ from pipeline.lock\n`
-          : `--check: all outs match pipeline.lock\n`,
-      );
-    }
-    if (v.json) {
-      const obj: Record<string, string[]> = {
-        ran: result.ran,
-        cached: result.cached,
-        failed: result.failed,
-        skipped: result.skipped,
-      };
-      if (v.check) obj.mismatched = result.mismatched;
-      io.stdout(`${JSON.stringify(obj)}\n`);
-    }
+    printReproResult(io, lineOut, result, graph.profile, secs, scale, {
+      check: v.check ?? false,
+      json: v.json ?? false,
+    });
     if (result.interrupted) {
       io.stderr("Interrupted: finished outs kept, partial outs discarded, pipeline.lock intact\n");
       return 130;
@@ -386,6 +315,115 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
   } finally {
     held.release();
     heldLocks.delete(held);
+  }
+}
+
+/** A repro's summary lines (remote traffic, `--check` differences) and (`--json`) its lists. */
+function printReproResult(
+  io: CliIo,
+  lineOut: (text: string) => void,
+  result: ReproResult,
+  profile: string,
+  secs: string,
+  scale: ScaleOut,
+  o: { check: boolean; json: boolean },
+): void {
+  const summary =
+    `${result.ran.length} ran, ${result.cached.length} cached, ${result.failed.length} failed, ` +
+    `${result.skipped.length} skipped (profile "${profile}", ${secs} s)`;
+  lineOut(`${summary}\n`);
+  const moved = scale.hooks?.stats;
+  if (scale.remote && moved) {
+    lineOut(
+      `remote ${scale.remote.url}: pushed ${moved.pushed.length}, pulled ${moved.pulled.length}` +
+        (moved.pushFailed.length ? `, ${moved.pushFailed.length} push(es) failed` : "") + "\n",
+    );
+  }
+  if (o.check) {
+    for (const m of result.mismatched) lineOut(`outs differ from pipeline.lock: ${m}\n`);
+    lineOut(
+      result.mismatched.length
+        ? `--check: ${result.mismatched.length} instance(s) differ from pipeline.lock\n`
+        : `--check: all outs match pipeline.lock\n`,
+    );
+  }
+  if (o.json) {
+    const obj: Record<string, string[]> = {
+      ran: result.ran,
+      cached: result.cached,
+      failed: result.failed,
+      skipped: result.skipped,
+    };
+    if (o.check) obj.mismatched = result.mismatched;
+    io.stdout(`${JSON.stringify(obj)}\n`);
+  }
+}
+
+/** `status`: the stale instances and why, or (`--json`) every instance's state. */
+function printStatus(
+  io: CliIo,
+  profile: string,
+  statuses: readonly InstanceStatus[],
+  json: boolean,
+): void {
+  if (json) {
+    io.stdout(`${JSON.stringify({ profile, instances: statuses })}\n`);
+  } else {
+    const stale = statuses.filter((s) => s.state !== "up-to-date");
+    for (const s of stale) {
+      io.stdout(
+        `${s.name}: ${s.state === "restore" ? "will restore from cache" : "will run"}\n`,
+      );
+      for (const r of s.reasons) io.stdout(`    ${r}\n`);
+    }
+    const noted = statuses.filter((s) => s.notes?.length);
+    for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
+    const missing = noted.length ? ` (${noted.length} with large outs missing, restorable)` : "";
+    io.stdout(
+      `profile "${profile}": ${
+        statuses.length - stale.length
+      } up to date${missing}, ${stale.length} stale\n`,
+    );
+  }
+}
+
+/** `repro --dry`: what each instance would do, the estimates, and (`--json`) the lists. */
+function printDry(
+  io: CliIo,
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  statuses: readonly InstanceStatus[],
+  awaitedSet: ReadonlySet<string>,
+  o: { json: boolean; sharded: boolean; jobs: number },
+): void {
+  const waits = (s: { name: string; state: string }) => s.state === "run" && awaitedSet.has(s.name);
+  const awaited = statuses.filter(waits).map((s) => s.name);
+  const ran = statuses.filter((s) => s.state === "run" && !waits(s)).map((s) => s.name);
+  const cached = statuses.filter((s) => s.state !== "run").map((s) => s.name);
+  const out = o.json ? io.stderr : io.stdout;
+  for (const s of statuses) {
+    out(
+      `${
+        waits(s)
+          ? "would wait   "
+          : s.state === "run"
+          ? "would run    "
+          : s.state === "restore"
+          ? "would restore"
+          : "up to date   "
+      } ${s.name}\n`,
+    );
+  }
+  if (ran.length) {
+    const timings = readTimings(timingPath(ws.stateDir, graph.profile));
+    out(`${etaLine(timings, ran)}\n`);
+    const costs = instanceCosts(graph.instances, timings);
+    const eta = estimateRemaining(graph.instances, new Set(ran), costs, o.jobs);
+    out(`estimate: ${formatEta(eta)}\n`);
+  }
+  if (o.json) {
+    const obj = { ran, cached, failed: [], skipped: [], ...(o.sharded ? { awaited } : {}) };
+    io.stdout(`${JSON.stringify(obj)}\n`);
   }
 }
 

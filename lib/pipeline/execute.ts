@@ -6,27 +6,26 @@
  *
  * @module
  */
-import { dirname, join, resolve } from "node:path";
-import { manifestPathProblem, type OutRecord, type RunEntry } from "./cache.ts";
-import { sha256File } from "./file_stream.ts";
+import { join } from "node:path";
+import type { RunEntry } from "./cache.ts";
+import type { CodeInfo } from "./code_hash.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
-import { type Digest, manifestDigest } from "./hash.ts";
+import type { Digest } from "./hash.ts";
 import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
-import { removePath, safeName, writeFileAtomic } from "./fs_util.ts";
-import { differingOuts, type RecordedOuts } from "./replication.ts";
-import {
-  ignoredFilesOf,
-  ignoredOutsOf,
-  producersOf,
-  recordedDep,
-  splitChanges,
-} from "./missing_outs.ts";
-import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
-import { childThreads } from "./threads.ts";
+import { removePath } from "./fs_util.ts";
+import { differingOuts } from "./replication.ts";
+import { ignoredFilesOf, ignoredOutsOf, splitChanges } from "./missing_outs.ts";
+import { placeOuts, recordedOf } from "./outs.ts";
+import { tryRestore } from "./restore.ts";
+import { type DepHashes, MissingOutProvider } from "./missing_provider.ts";
+import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
+import { ChildRunner } from "./child_runner.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
+
+export { flattenMetrics } from "./outs.ts";
 
 /** How an instance ended. */
 export type Outcome = "ran" | "restored" | "up-to-date" | "failed" | "skipped";
@@ -102,43 +101,6 @@ export interface ReproResult {
   readonly timings: ReadonlyMap<string, { start: number; end: number }>;
 }
 
-class Semaphore {
-  #free: number;
-  #waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((r) => this.#waiting.push(r));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
-}
-
-/** Flattens the numbers of a JSON value into dotted paths. */
-export function flattenMetrics(
-  value: unknown,
-  prefix = "",
-  out: Record<string, number> = {},
-): Record<string, number> {
-  if (typeof value === "number" && Number.isFinite(value)) out[prefix || "value"] = value;
-  else if (Array.isArray(value)) {
-    value.forEach((v, i) => flattenMetrics(v, prefix ? `${prefix}.${i}` : String(i), out));
-  } else if (value !== null && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      flattenMetrics(v, prefix ? `${prefix}.${k}` : k, out);
-    }
-  }
-  return out;
-}
-
 /**
  * Reproduces the selected instances of a graph in a workspace and updates `pipeline.lock`
  * (except in check mode). Never throws for a failing stage: see the result.
@@ -152,7 +114,6 @@ export async function reproduce(
   const selected = new Set(selectedNames);
   const instances = graph.instances.filter((i) => selected.has(i.name));
   const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 1);
-  const sem = new Semaphore(jobs);
   const emit = options.onEvent ?? (() => {});
   const check = options.check ?? false;
   const lock = readLockFile(ws.lockPath);
@@ -161,12 +122,7 @@ export async function reproduce(
   const outcomes = new Map<string, { outcome: Outcome; error?: string }>();
   const mismatched = new Set<string>();
   const done = new Map<string, Promise<Outcome>>();
-  const timings = new Map<string, { start: number; end: number }>();
   const samples = new Map<string, TimingSample>();
-  const cores = navigator.hardwareConcurrency ?? 1;
-  let running = 0;
-  // Instances whose upstreams are done and which have not started a child yet (for threads).
-  const ready = new Set<string>();
 
   // Children of a runner that died (SIGKILL, power loss) may still run: stop them and discard
   // their temp folders before anything else. Then a temp folder unique to this run.
@@ -176,6 +132,16 @@ export async function reproduce(
   const runDir = join(ws.tmpDir, `${Deno.pid}-${Date.now().toString(36)}`);
   const registry = new ChildRegistry(childrenPath);
   const untrack = trackRegistry(registry);
+  const children = new ChildRunner({
+    ws,
+    runDir,
+    jobs,
+    registry,
+    emit,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+    ...(options.runChild ? { runChild: options.runChild } : {}),
+  });
 
   const finish = (
     name: string,
@@ -184,7 +150,7 @@ export async function reproduce(
     error?: string,
     log?: string,
   ): Outcome => {
-    ready.delete(name);
+    children.unready(name);
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     emit({
       type: "finish",
@@ -198,259 +164,70 @@ export async function reproduce(
   };
 
   const ignored = await ignoredOutsOf(graph, ws.root);
-  // Outs that up-to-date instances left missing (git ignores them): provided when a running
-  // downstream needs them (`provide`), once per producer.
-  const leftMissing = new Map<string, Set<string>>();
-  const providing = new Map<string, Promise<string | undefined>>();
-  const byName = new Map(graph.instances.map((i) => [i.name, i]));
-
-  /**
-   * Dep hashes of an instance. A dep missing from the workspace because its up-to-date producer
-   * left it missing counts by the hash the producer's lock entry records (`needs` names them).
-   */
-  const depsOf = (inst: Instance) => {
-    const hashes: Record<string, Digest> = {};
-    const needs = new Set<string>();
-    const missing: string[] = [];
-    for (const dep of inst.deps) {
-      const ups = producersOf(graph, inst, dep).filter((u) => leftMissing.has(u.name));
-      const recorded = ups.length
-        ? recordedDep(
-          ws.hashes,
-          ws.root,
-          dep,
-          ups.map((u) => ({ entry: entries[u.name]!, run: ws.cache.getRun(entries[u.name]!.key) })),
-        )
-        : undefined;
-      const h = recorded ?? ws.hashes.hashPath(resolve(ws.root, dep));
-      if (h === undefined) missing.push(dep);
-      else hashes[dep] = h;
-      if (recorded !== undefined) { for (const u of ups) needs.add(u.name); }
-    }
-    return { hashes, missing, needs };
-  };
-
   /** A lock entry's record of the ignored files in a run's folder outs (when there are any). */
   const largeOf = async (run: RunEntry) => {
     const files = await ignoredFilesOf(ws.root, run);
     return Object.keys(files).length ? { ignoredFiles: files } : {};
   };
 
-  /** Runs an instance in a child (under the semaphore) and collects its outs from its folder. */
-  const execChild = async (inst: Instance, announce: boolean): Promise<ChildRun> => {
-    await sem.acquire();
-    ready.delete(inst.name);
-    running++;
-    try {
-      if (options.signal?.aborted) return { error: "interrupted", interrupted: true };
-      if (announce) emit({ type: "start", name: inst.name });
-      const t1 = performance.now();
-      const dir = join(runDir, safeName(inst.name));
-      removePath(dir);
-      Deno.mkdirSync(dir, { recursive: true });
-      const ctxOuts: string[] = [];
-      for (const o of inst.outs) {
-        const abs = join(dir, o);
-        if (o.endsWith("/")) Deno.mkdirSync(abs, { recursive: true });
-        else Deno.mkdirSync(dirname(abs), { recursive: true });
-        ctxOuts.push(relPath(ws.root, abs) + (o.endsWith("/") ? "/" : ""));
-      }
-      const start = Date.now();
-      const result = await (options.runChild ?? runSandboxed)({
-        workspace: ws.root,
-        module: resolve(ws.root, inst.run),
-        writeDir: dir,
-        net: inst.net,
-        threads: childThreads(cores, jobs, running, ready.size),
-        ...(inst.env ? { env: inst.env } : {}),
-        ...(timeoutOf(inst, options) !== undefined ? { timeout: timeoutOf(inst, options) } : {}),
-        registry,
-        ctx: {
-          name: inst.name,
-          vars: inst.vars,
-          params: inst.params,
-          deps: inst.deps,
-          outs: ctxOuts,
-        },
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(announce
-          ? { onProgress: (d, t) => emit({ type: "progress", name: inst.name, done: d, total: t }) }
-          : {}),
-      });
-      const end = Date.now();
-      timings.set(inst.name, { start, end });
-      const seconds = (end - start) / 1000;
-      try {
-        writeFileAtomic(
-          join(ws.stateDir, "logs", `${safeName(inst.name)}.log`),
-          result.log + timingLine(seconds, result.measures),
-        );
-      } catch {
-        // a log is a convenience
-      }
-      if (!result.ok) {
-        removePath(dir);
-        return {
-          error: result.error ?? "the stage failed",
-          log: result.log,
-          interrupted: result.error === "interrupted",
-          t1,
-        };
-      }
-      const collected = collectOuts(dir, inst);
-      if (typeof collected === "string") {
-        removePath(dir);
-        return { error: collected, log: result.log, t1 };
-      }
-      return { collected, dir, seconds, measures: result.measures, log: result.log, t1 };
-    } finally {
-      running--;
-      sem.release();
-    }
-  };
-
-  const provide = (name: string, forWhom: string): Promise<string | undefined> => {
-    let p = providing.get(name);
-    if (!p) {
-      p = provideOuts(byName.get(name)!, forWhom);
-      providing.set(name, p);
-    }
-    return p;
-  };
+  const missingOuts = new MissingOutProvider({
+    graph,
+    ws,
+    entries,
+    runDir,
+    children,
+    emit,
+    check,
+    mismatched,
+    samples,
+    ...(options.beforeRestore ? { beforeRestore: options.beforeRestore } : {}),
+    ...(options.afterStore ? { afterStore: options.afterStore } : {}),
+  });
 
   /**
-   * Brings back the outs an up-to-date instance left missing: from the cache (a remote through
-   * `beforeRestore`), else by rerunning it, which must give the bytes its lock entry records.
-   * Returns why it could not.
+   * An instance that is not forced: up to date (its lock entry's key, outs in place or only
+   * restorably missing), else restored from the cache; `undefined` when it must run.
    */
-  const provideOuts = async (inst: Instance, forWhom: string): Promise<string | undefined> => {
-    const entry = entries[inst.name]!;
-    const outs = [...leftMissing.get(inst.name)!].map((o) => `"${o}"`).join(", ");
-    const warn = (message: string) => emit({ type: "warning", name: inst.name, message });
-    try {
-      await options.beforeRestore?.(inst.name, entry.key);
-    } catch {
-      // no remote copy: rerun below
-    }
-    const restored = tryRestore(ws, inst, entry.key, runDir, warn);
-    if (restored) {
-      const diff = differingOuts(entry, recordedOf(restored));
-      if (diff.length) {
-        return `the cache entry of ${inst.name} differs from pipeline.lock in ${diff.join(", ")}`;
+  const reuse = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome | undefined> => {
+    const prev = prevEntries[inst.name];
+    const changes = prev && prev.key === at.key
+      ? splitChanges(changedOuts(ws, inst, prev), ignored, {
+        hashes: ws.hashes,
+        root: ws.root,
+        entry: prev,
+      })
+      : undefined;
+    if (prev && changes && !changes.stale.length) {
+      if (changes.restorable.length) {
+        missingOuts.leftMissing(inst.name, changes.restorable.map((c) => c.path));
       }
-      leftMissing.delete(inst.name);
-      warn(`restored missing out(s) ${outs} from the cache for ${forWhom}`);
-      return undefined;
+      entries[inst.name] = { ...prev, ...refreshed(prev, inst, at.deps.hashes, at.code) };
+      return finish(inst.name, "up-to-date", t0);
     }
-    const deps = depsOf(inst);
-    if (deps.missing.length) {
-      return `cannot rerun ${inst.name} to provide ${outs}: its dep "${
-        deps.missing[0]
-      }" is missing`;
+    const waited = await options.beforeRestore?.(inst.name, at.key);
+    if (waited) return finish(inst.name, "failed", t0, waited);
+    const restored = tryRestore(
+      ws,
+      inst,
+      at.key,
+      runDir,
+      (message) => emit({ type: "warning", name: inst.name, message }),
+    );
+    if (restored) {
+      entries[inst.name] = { ...lockEntry(inst, at, restored), ...(await largeOf(restored)) };
+      return finish(inst.name, "restored", t0);
     }
-    for (const up of deps.needs) {
-      const why = await provide(up, inst.name);
-      if (why) return why;
-    }
-    warn(`out(s) ${outs} missing and not in the cache: rerunning it for ${forWhom}`);
-    const r = await execChild(inst, false);
-    if ("error" in r) return `rerunning ${inst.name} to provide ${outs} failed: ${r.error}`;
-    const diff = differingOuts(entry, recordedOf(r.collected));
-    if (diff.length) {
-      removePath(r.dir);
-      if (check) mismatched.add(inst.name);
-      return `rerunning ${inst.name} to provide ${outs} gave outs that differ from pipeline.lock ` +
-        `(${diff.join(", ")}): it does not reproduce its recorded bytes; nothing was placed`;
-    }
-    try {
-      ws.cache.store(entry.key, r.collected, r.dir);
-      await options.afterStore?.(inst.name, entry.key);
-    } catch (e) {
-      warn(`could not cache the rerun: ${(e as Error).message}`);
-    }
-    placeOuts(ws, inst, r.dir, r.collected);
-    removePath(r.dir);
-    samples.set(inst.name, { key: entry.key, seconds: r.seconds, measures: r.measures });
-    leftMissing.delete(inst.name);
-    warn(`reran in ${r.seconds.toFixed(2)} s: outs byte-identical to pipeline.lock`);
     return undefined;
   };
 
-  const processOne = async (inst: Instance): Promise<Outcome> => {
-    const ups = inst.upstream.filter((u) => selected.has(u));
-    const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
-    ready.add(inst.name);
-    const t0 = performance.now();
-    const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
-    if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);
-    if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
-    const deps = depsOf(inst);
-    if (deps.missing.length) {
-      return finish(
-        inst.name,
-        "failed",
-        t0,
-        `Missing dep "${deps.missing[0]}": not found in the workspace`,
-      );
-    }
-    let key: Digest;
-    let code;
-    try {
-      code = await ws.code.info(inst.run);
-      key = instanceKey(inst, deps.hashes, code);
-    } catch (e) {
-      return finish(inst.name, "failed", t0, (e as Error).message);
-    }
-    const entryFor = (run: RunEntry): LockEntry => ({
-      key,
-      stage: inst.stage,
-      run: inst.run,
-      vars: inst.vars,
-      params: inst.params,
-      deps: deps.hashes,
-      code: code.files,
-      packages: code.packages,
-      outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
-      metrics: run.metrics,
-    });
-    const forced = (check && !options.checkSkip?.has(inst.name)) ||
-      (options.force?.has(inst.name) ?? false);
-    if (!forced) {
-      const prev = prevEntries[inst.name];
-      const changes = prev && prev.key === key
-        ? splitChanges(changedOuts(ws, inst, prev), ignored, {
-          hashes: ws.hashes,
-          root: ws.root,
-          entry: prev,
-        })
-        : undefined;
-      if (prev && changes && !changes.stale.length) {
-        if (changes.restorable.length) {
-          leftMissing.set(inst.name, new Set(changes.restorable.map((c) => c.path)));
-        }
-        entries[inst.name] = { ...prev, ...refreshed(prev, inst, deps.hashes, code) };
-        return finish(inst.name, "up-to-date", t0);
-      }
-      const waited = await options.beforeRestore?.(inst.name, key);
-      if (waited) return finish(inst.name, "failed", t0, waited);
-      const restored = tryRestore(
-        ws,
-        inst,
-        key,
-        runDir,
-        (message) => emit({ type: "warning", name: inst.name, message }),
-      );
-      if (restored) {
-        entries[inst.name] = { ...entryFor(restored), ...(await largeOf(restored)) };
-        return finish(inst.name, "restored", t0);
-      }
-    }
-    // It runs: first bring back the large outs its deps name that were left missing.
-    for (const up of deps.needs) {
-      const why = await provide(up, inst.name);
+  /** Runs an instance in a child, caches its result and moves its outs into place. */
+  const runFresh = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome> => {
+    // First bring back the large outs its deps name that were left missing.
+    for (const up of at.deps.needs) {
+      const why = await missingOuts.provide(up, inst.name);
       if (why) return finish(inst.name, "failed", t0, why);
     }
-    const r = await execChild(inst, true);
+    const r = await children.run(inst, true);
     if ("error" in r) {
       if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
       return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);
@@ -463,8 +240,8 @@ export async function reproduce(
     // A replicated result is as good as a fresh one: cache it, so the next repro restores it.
     try {
       if (!mismatched.has(inst.name)) {
-        ws.cache.store(key, collected, dir);
-        await options.afterStore?.(inst.name, key);
+        ws.cache.store(at.key, collected, dir);
+        await options.afterStore?.(inst.name, at.key);
       }
     } catch (e) {
       removePath(dir);
@@ -472,9 +249,38 @@ export async function reproduce(
     }
     placeOuts(ws, inst, dir, collected);
     removePath(dir);
-    entries[inst.name] = { ...entryFor(collected), ...(await largeOf(collected)) };
-    samples.set(inst.name, { key, seconds: r.seconds, measures: r.measures });
+    entries[inst.name] = { ...lockEntry(inst, at, collected), ...(await largeOf(collected)) };
+    samples.set(inst.name, { key: at.key, seconds: r.seconds, measures: r.measures });
     return finish(inst.name, "ran", t1, undefined, r.log);
+  };
+
+  const processOne = async (inst: Instance): Promise<Outcome> => {
+    const ups = inst.upstream.filter((u) => selected.has(u));
+    const upOutcomes = await Promise.all(ups.map((u) => done.get(u)!));
+    children.markReady(inst.name);
+    const t0 = performance.now();
+    const badUp = ups.find((_, k) => upOutcomes[k] === "failed" || upOutcomes[k] === "skipped");
+    if (badUp) return finish(inst.name, "skipped", t0, `upstream ${badUp} did not succeed`);
+    if (options.signal?.aborted) return finish(inst.name, "skipped", t0, "interrupted");
+    const deps = missingOuts.depsOf(inst);
+    if (deps.missing.length) {
+      return finish(
+        inst.name,
+        "failed",
+        t0,
+        `Missing dep "${deps.missing[0]}": not found in the workspace`,
+      );
+    }
+    let at: Keyed;
+    try {
+      const code = await ws.code.info(inst.run);
+      at = { key: instanceKey(inst, deps.hashes, code), deps, code };
+    } catch (e) {
+      return finish(inst.name, "failed", t0, (e as Error).message);
+    }
+    const forced = (check && !options.checkSkip?.has(inst.name)) ||
+      (options.force?.has(inst.name) ?? false);
+    return (forced ? undefined : await reuse(inst, at, t0)) ?? await runFresh(inst, at, t0);
   };
 
   // An unexpected throw (a hook, the executor, the file system) fails that instance only: the
@@ -521,44 +327,30 @@ export async function reproduce(
     mismatched: instances.filter((i) => mismatched.has(i.name)).map((i) => i.name),
     outcomes,
     interrupted: options.signal?.aborted ?? false,
-    timings,
+    timings: children.timings,
   };
 }
 
-/** A child run: its collected outs in `dir`, or why it failed. */
-type ChildRun =
-  | {
-    readonly collected: RunEntry;
-    readonly dir: string;
-    readonly seconds: number;
-    readonly measures: Readonly<Record<string, number>>;
-    readonly log: string;
-    readonly t1: number;
-  }
-  | {
-    readonly error: string;
-    readonly log?: string;
-    readonly interrupted?: boolean;
-    readonly t1?: number;
-  };
+/** An instance's key and what it was computed from. */
+interface Keyed {
+  readonly key: Digest;
+  readonly deps: DepHashes;
+  readonly code: CodeInfo;
+}
 
-/** A run's outs as `differingOuts` compares them. */
-function recordedOf(run: RunEntry): RecordedOuts {
+/** The lock entry of an instance whose outs are `run`'s (fresh or restored). */
+function lockEntry(inst: Instance, at: Keyed, run: RunEntry): LockEntry {
   return {
-    outs: Object.fromEntries(Object.entries(run.outs).map(([p, r]) => [p, r.hash])),
-    metrics: run.metrics,
+    key: at.key,
+    stage: inst.stage,
+    run: inst.run,
+    vars: inst.vars,
+    params: inst.params,
+    deps: at.deps.hashes,
+    code: at.code.files,
+    packages: at.code.packages,
+    ...recordedOf(run),
   };
-}
-
-/** The instance's time limit: its stage's `timeout:`, else the run's default. */
-function timeoutOf(inst: Instance, options: ReproOptions): number | undefined {
-  return inst.timeout ?? options.timeout;
-}
-
-/** The log's last line: the run's duration and what the stage measured (never in an out). */
-function timingLine(seconds: number, measures: Readonly<Record<string, number>>): string {
-  const extra = Object.entries(measures).map(([k, v]) => ` ${k}=${v}`).join("");
-  return `quarry: ran in ${seconds.toFixed(1)} s${extra}\n`;
 }
 
 function refreshed(
@@ -578,127 +370,4 @@ function refreshed(
     packages: code.packages,
     outs: prev.outs,
   };
-}
-
-/**
- * Restores an instance's outs from the cache when a trustworthy, complete entry exists; a refused
- * or unrestorable entry is reported, dropped, and the instance reruns.
- */
-function tryRestore(
-  ws: Workspace,
-  inst: Instance,
-  key: Digest,
-  runDir: string,
-  warn: (message: string) => void,
-): RunEntry | undefined {
-  const found = ws.cache.lookup(key);
-  if (!found) return undefined;
-  const refuse = (why: string) => {
-    warn(`refused cache entry "${ws.cache.runPath(key)}": ${why}; dropped, rerunning`);
-    ws.cache.dropRun(key);
-    return undefined;
-  };
-  if ("problem" in found) return refuse(found.problem);
-  const cached = found.entry;
-  if (!sameOutSet(cached, inst)) return refuse("its outs are not the instance's declared outs");
-  const restoreDir = join(runDir, `${safeName(inst.name)}.restore`);
-  removePath(restoreDir);
-  let problem: string | undefined;
-  try {
-    problem = ws.cache.materialize(cached, restoreDir);
-    if (!problem) placeOuts(ws, inst, restoreDir, cached);
-  } catch (e) {
-    // Not the entry's fault (e.g. the workspace's disk is full): keep it, run instead.
-    warn(`could not restore from the cache: ${(e as Error).message}; rerunning`);
-    return undefined;
-  } finally {
-    removePath(restoreDir);
-  }
-  return problem ? refuse(problem) : cached;
-}
-
-function sameOutSet(run: RunEntry, inst: Instance): boolean {
-  const keys = Object.keys(run.outs);
-  return keys.length === inst.outs.length && inst.outs.every((o) => Object.hasOwn(run.outs, o));
-}
-
-function relPath(root: string, abs: string): string {
-  return abs.startsWith(`${root}/`) ? abs.slice(root.length + 1) : abs;
-}
-
-/** Hashes the outs written under `dir`, checks each declared out exists with the right kind. */
-function collectOuts(dir: string, inst: Instance): RunEntry | string {
-  const outs: Record<string, OutRecord> = {};
-  const metrics: Record<string, Record<string, number>> = {};
-  for (const o of inst.outs) {
-    const abs = join(dir, o);
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(abs);
-    } catch {
-      return `Stage did not write its declared out "${o}"`;
-    }
-    if (o.endsWith("/")) {
-      if (!info.isDirectory) {
-        return `Declared out "${o}" is a folder (it ends in "/"), but the stage wrote a file`;
-      }
-      const files: Record<string, Digest> = {};
-      const listed = listPlainFiles(abs);
-      if (typeof listed === "string") return `Out "${o}": ${listed}`;
-      for (const rel of listed) files[rel] = sha256File(join(abs, rel));
-      outs[o] = { hash: manifestDigest(files), files };
-    } else {
-      if (info.isDirectory) {
-        return `Declared out "${o}" is a file, but the stage wrote a folder (declare it as "${o}/")`;
-      }
-      if (Deno.lstatSync(abs).isSymlink) return `Out "${o}" is a symlink: outs must be plain files`;
-      outs[o] = { hash: sha256File(abs) };
-    }
-  }
-  for (const m of inst.metrics) {
-    try {
-      metrics[m] = flattenMetrics(JSON.parse(Deno.readTextFileSync(join(dir, m))));
-    } catch (e) {
-      return `Invalid metrics file "${m}": expected JSON (${(e as Error).message})`;
-    }
-  }
-  return { outs, metrics };
-}
-
-/**
- * The files under an out folder, or why it cannot be cached: a symlink, or a name that could not
- * be restored safely (see {@linkcode manifestPathProblem}).
- */
-function listPlainFiles(root: string): string[] | string {
-  const out: string[] = [];
-  const walk = (abs: string, rel: string): string | undefined => {
-    for (const e of Deno.readDirSync(abs)) {
-      const childRel = rel ? `${rel}/${e.name}` : e.name;
-      const why = manifestPathProblem(childRel);
-      if (why) return `the stage wrote a file named ${JSON.stringify(childRel)}, which has ${why}`;
-      if (e.isSymlink) return `"${childRel}" is a symlink: outs must hold plain files and folders`;
-      if (e.isDirectory) {
-        const bad = walk(join(abs, e.name), childRel);
-        if (bad) return bad;
-      } else if (e.isFile) out.push(childRel);
-      else return `"${childRel}" is not a plain file`;
-    }
-    return undefined;
-  };
-  const bad = walk(root, "");
-  return bad ?? out.sort();
-}
-
-/** Moves the outs from `dir` into the workspace (replacing old copies) and records their hashes. */
-function placeOuts(ws: Workspace, inst: Instance, dir: string, run: RunEntry): void {
-  for (const o of inst.outs) {
-    const dest = resolve(ws.root, o);
-    removePath(dest);
-    Deno.mkdirSync(dirname(dest), { recursive: true });
-    Deno.renameSync(join(dir, o), dest);
-    const rec = run.outs[o]!;
-    if (rec.files) {
-      for (const [rel, h] of Object.entries(rec.files)) ws.hashes.remember(join(dest, rel), h);
-    } else ws.hashes.remember(dest, rec.hash);
-  }
 }

@@ -49,9 +49,15 @@ export function ignoredOutsOf(graph: Graph, root: string): Promise<Set<string>> 
   return gitIgnored(root, outs);
 }
 
-/** The producers of a dep among an instance's upstream: the instances whose outs overlap it. */
-export function producersOf(graph: Graph, inst: Instance, dep: string): Instance[] {
-  const byName = new Map(graph.instances.map((i) => [i.name, i]));
+/**
+ * The producers of a dep among an instance's upstream: the instances whose outs overlap it.
+ * `byName` is the graph's instances by name (built once by the caller, not per dep).
+ */
+export function producersOf(
+  byName: ReadonlyMap<string, Instance>,
+  inst: Instance,
+  dep: string,
+): Instance[] {
   return inst.upstream.map((u) => byName.get(u)).filter((up): up is Instance =>
     up !== undefined && up.outs.some((o) => pathsOverlap(o, dep))
   );

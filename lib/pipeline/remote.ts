@@ -15,7 +15,7 @@
 import { dirname, join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { parse as parseYaml } from "yaml";
-import type { Cache, RunEntry } from "./cache.ts";
+import { type Cache, objectRel, type RunEntry, runRel } from "./cache.ts";
 import { type Digest, manifestDigest, sha256 } from "./hash.ts";
 import { exists, tempSibling, writeFileAtomic } from "./fs_util.ts";
 
@@ -50,12 +50,12 @@ export function parseRemoteUrl(url: string, field = "--remote"): RemoteLocation 
 
 /** Local cache paths, the layout of `cache.ts`. */
 export function localObjectPath(cacheDir: string, hash: Digest): string {
-  return join(cacheDir, "objects", hash.slice(0, 2), hash);
+  return join(cacheDir, objectRel(hash));
 }
 
 /** The local path of a run record, the layout of `cache.ts`. */
 export function localRunPath(cacheDir: string, key: Digest): string {
-  return join(cacheDir, "runs", key.slice(0, 2), `${key}.json`);
+  return join(cacheDir, runRel(key));
 }
 
 /** Every object hash a run record names (file outs and folder members). */
@@ -252,14 +252,6 @@ export class S3Remote {
     writeFileAtomic(localRunPath(cache.dir, key), JSON.stringify(entry));
     return count;
   }
-}
-
-function objectRel(hash: Digest): string {
-  return `objects/${hash.slice(0, 2)}/${hash}`;
-}
-
-function runRel(key: Digest): string {
-  return `runs/${key.slice(0, 2)}/${key}.json`;
 }
 
 /** Runs `fn` on every item, at most `limit` at once; rejects with the first error. */

@@ -67,14 +67,18 @@ export function childEnv(
   return env;
 }
 
-/** Deno's cache folder for an environment (as Deno finds it). */
+/**
+ * Deno's cache folder for an environment, as Deno finds it: `$DENO_DIR`, else the OS cache folder
+ * (macOS: `~/Library/Caches`, which ignores `$XDG_CACHE_HOME`; elsewhere `$XDG_CACHE_HOME`, else
+ * `~/.cache`) plus `deno`.
+ */
 export function denoDir(env: Readonly<Record<string, string>>): string | undefined {
   if (env.DENO_DIR) return resolve(env.DENO_DIR);
+  if (Deno.build.os === "darwin") {
+    return env.HOME ? join(env.HOME, "Library/Caches/deno") : undefined;
+  }
   if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "deno");
-  if (!env.HOME) return undefined;
-  return Deno.build.os === "darwin"
-    ? join(env.HOME, "Library/Caches/deno")
-    : join(env.HOME, ".cache/deno");
+  return env.HOME ? join(env.HOME, ".cache/deno") : undefined;
 }
 
 /** The project configuration a child uses: `deno.json(c)` and its lock, found as Deno would. */

@@ -8,12 +8,12 @@
 import { resolve } from "node:path";
 import type { RunEntry } from "./cache.ts";
 import { instanceKey } from "./fingerprint.ts";
-import { type Graph, type Instance, pathsOverlap, stripSlash } from "./graph.ts";
+import { type Graph, type Instance, stripSlash } from "./graph.ts";
 import { canonicalJson, type Digest } from "./hash.ts";
 import { type LockEntry, readLockFile } from "./lock_file.ts";
 import type { ParamValue } from "./stage_context.ts";
 import { changedOuts, type Workspace } from "./workspace.ts";
-import { ignoredOutsOf, recordedDep, splitChanges } from "./missing_outs.ts";
+import { ignoredOutsOf, producersOf, recordedDep, splitChanges } from "./missing_outs.ts";
 
 /** What repro would do with an instance. */
 export type InstanceState = "up-to-date" | "restore" | "run";
@@ -61,9 +61,8 @@ export async function computeStatus(
     const unknownBecause: string[] = [];
     const pendingUp: string[] = [];
     for (const dep of inst.deps) {
-      const producers = inst.upstream.filter((u) =>
-        selected.has(u) && byName.get(u)!.outs.some((o) => pathsOverlap(o, dep))
-      );
+      const producers = producersOf(byName, inst, dep).map((u) => u.name)
+        .filter((u) => selected.has(u));
       const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
       if (!pending.length) {
         // Large outs an up-to-date producer left missing count by the hashes its lock records.

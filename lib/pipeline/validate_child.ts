@@ -7,10 +7,10 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModuleOutcome, ModuleValidator } from "./analyze/validate.ts";
-import { exists } from "./fs_util.ts";
+import { denoDir, findProjectConfig } from "./sandbox_args.ts";
 import { toFileUrl } from "./url.ts";
 
 const VALIDATE_MAIN = fileURLToPath(new URL("./_validate_main.ts", import.meta.url));
@@ -33,9 +33,10 @@ export interface ChildValidatorOptions {
  * its imports resolve the module's bare specifiers, as in the run child.
  */
 export function validateArgs(workspace: string, module: string): string[] {
-  const config = findConfig(dirname(module)) ?? findConfig(workspace);
+  const config = (findProjectConfig(dirname(module)) ?? findProjectConfig(workspace))?.config;
+  const cache = denoDir(Deno.env.toObject());
   const read = [
-    ...new Set([workspace, config ? dirname(config) : dirname(module), ...denoDirs()]),
+    ...new Set([workspace, config ? dirname(config) : dirname(module), ...(cache ? [cache] : [])]),
   ];
   return [
     "run",
@@ -121,25 +122,4 @@ function childEnv(): Record<string, string> {
     if (v !== undefined) env[name] = v;
   }
   return env;
-}
-
-/** Deno's cache folders (npm packages, remote modules), which a child reads modules from. */
-function denoDirs(): string[] {
-  const dir = Deno.env.get("DENO_DIR");
-  if (dir) return [dir];
-  const xdg = Deno.env.get("XDG_CACHE_HOME");
-  const home = Deno.env.get("HOME");
-  if (Deno.build.os === "darwin" && home) return [join(home, "Library", "Caches", "deno")];
-  if (xdg) return [join(xdg, "deno")];
-  return home ? [join(home, ".cache", "deno")] : [];
-}
-
-/** The nearest `deno.json(c)` at or above the workspace. */
-function findConfig(start: string): string | undefined {
-  for (let dir = start;; dir = dirname(dir)) {
-    for (const name of ["deno.json", "deno.jsonc"]) {
-      if (exists(join(dir, name))) return join(dir, name);
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
 }
