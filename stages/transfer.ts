@@ -15,7 +15,7 @@
 
 import { join } from "node:path";
 import { readSplitFile } from "../lib/data/mod.ts";
-import { createClassifier, decodeWeights, initBackend } from "../lib/ml/mod.ts";
+import { initBackend, readClassifier } from "../lib/ml/mod.ts";
 import { type AttackModel, toUnit } from "../lib/adversarial/model.ts";
 import { measureTransfer } from "../lib/adversarial/transfer.ts";
 import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
@@ -38,13 +38,6 @@ export function validate(
     });
   }
   return issues;
-}
-
-async function loadModel(path: string): Promise<Classifier> {
-  const { spec, weights } = decodeWeights(await Deno.readFile(path), path);
-  const model = createClassifier(spec, { seed: 0 });
-  model.setWeights(weights);
-  return model;
 }
 
 const asAttackModel = (c: Classifier): AttackModel => ({
@@ -78,9 +71,9 @@ export async function run(ctx: StageContext): Promise<void> {
   const n = Math.min(testSize, test.count);
   const pixels = test.height * test.width;
   const x = toUnit(test.images.subarray(0, n * pixels));
-  const target = await loadModel(join(targetDir, "model.weights"));
+  const target = await readClassifier(join(targetDir, "model.weights"));
   try {
-    const substitute = await loadModel(join(checkpointDir, checkpointFile(queries)));
+    const substitute = await readClassifier(join(checkpointDir, checkpointFile(queries)));
     try {
       const result = measureTransfer(
         asAttackModel(substitute),
