@@ -29,6 +29,7 @@ import {
   initBackend,
   parseTrainConfig,
   readClassifier,
+  sizeOrAll,
   trainConfigIssues,
 } from "../lib/ml/mod.ts";
 import { resolveOuts, round6, writeJson } from "../lib/active/experiment.ts";
@@ -105,10 +106,8 @@ export async function run(ctx: StageContext): Promise<void> {
   try {
     const classes = target.classes;
     const pixels = poolSplit.height * poolSplit.width;
-    const nPool = config.trainSize > 0
-      ? Math.min(config.trainSize, poolSplit.count)
-      : poolSplit.count;
-    const nTest = config.testSize > 0 ? Math.min(config.testSize, test.count) : test.count;
+    const nPool = sizeOrAll(config.trainSize, poolSplit.count);
+    const nTest = sizeOrAll(config.testSize, test.count);
     const poolImages = poolSplit.images.subarray(0, nPool * pixels);
     const answers = target.predictProba(poolImages);
     const answerLabels = argmaxRows(answers, classes);

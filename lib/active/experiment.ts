@@ -14,6 +14,7 @@ import {
   initBackend,
   parseModelSpec,
   readClassifier,
+  sizeOrAll,
 } from "../ml/mod.ts";
 import { canonicalJson } from "../util/json.ts";
 import { writeFileAtomic } from "../util/fs.ts";
@@ -127,8 +128,8 @@ export async function loadExperiment(
   const train = await readSplitFile(inputs.train);
   const test = await readSplitFile(inputs.test);
   const imageSize = train.height * train.width;
-  const poolSize = settings.poolSize > 0 ? Math.min(settings.poolSize, train.count) : train.count;
-  const testSize = settings.testSize > 0 ? Math.min(settings.testSize, test.count) : test.count;
+  const poolSize = sizeOrAll(settings.poolSize, train.count);
+  const testSize = sizeOrAll(settings.testSize, test.count);
   const target = await readClassifier(inputs.weights);
   let substitute: Classifier | undefined;
   try {
