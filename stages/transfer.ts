@@ -16,12 +16,11 @@
 import { join } from "node:path";
 import { readSplitFile } from "../lib/data/mod.ts";
 import { initBackend, readClassifier } from "../lib/ml/mod.ts";
-import { type AttackModel, toUnit } from "../lib/adversarial/model.ts";
+import { attackModelOf, toUnit } from "../lib/adversarial/model.ts";
 import { measureTransfer } from "../lib/adversarial/transfer.ts";
 import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
 import { checkpointFile } from "../lib/active/round.ts";
 import { round6, writeJson } from "../lib/active/experiment.ts";
-import type { Classifier } from "../lib/ml/mod.ts";
 import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
 
 /** Checks the `transfer.*` params and the `queries` matrix var before anything runs. */
@@ -39,12 +38,6 @@ export function validate(
   }
   return issues;
 }
-
-const asAttackModel = (c: Classifier): AttackModel => ({
-  input: c.spec.input,
-  classes: c.classes,
-  logits: c.logits,
-});
 
 /** Runs the stage. */
 export async function run(ctx: StageContext): Promise<void> {
@@ -76,8 +69,8 @@ export async function run(ctx: StageContext): Promise<void> {
     const substitute = await readClassifier(join(checkpointDir, checkpointFile(queries)));
     try {
       const result = measureTransfer(
-        asAttackModel(substitute),
-        asAttackModel(target),
+        attackModelOf(substitute),
+        attackModelOf(target),
         x,
         test.labels.subarray(0, n),
         config,
