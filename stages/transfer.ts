@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { readSplitFile } from "../lib/data/mod.ts";
 import { initBackend, readClassifier } from "../lib/ml/mod.ts";
 import { attackModelOf, toUnit } from "../lib/adversarial/model.ts";
-import { measureTransfer } from "../lib/adversarial/transfer.ts";
+import { measureTransfer, type Rate } from "../lib/adversarial/transfer.ts";
 import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
 import { checkpointFile } from "../lib/active/round.ts";
 import { round6, writeJson } from "../lib/active/experiment.ts";
@@ -38,6 +38,9 @@ export function validate(
   }
   return issues;
 }
+
+/** A rate with its share rounded to 6 decimals (the counts stay exact). */
+const rounded = (r: Rate): Rate => ({ ...r, rate: round6(r.rate) });
 
 /** Runs the stage. */
 export async function run(ctx: StageContext): Promise<void> {
@@ -99,10 +102,10 @@ export async function run(ctx: StageContext): Promise<void> {
         round: entry.round,
         rows: result.rows.map((r) => ({
           ...r,
-          ceiling: { ...r.ceiling, rate: round6(r.ceiling.rate) },
-          floor: { ...r.floor, rate: round6(r.floor.rate) },
-          transfer: { ...r.transfer, rate: round6(r.transfer.rate) },
-          white_box: { ...r.white_box, rate: round6(r.white_box.rate) },
+          ceiling: rounded(r.ceiling),
+          floor: rounded(r.floor),
+          transfer: rounded(r.transfer),
+          white_box: rounded(r.white_box),
         })),
         strategy: typeof ctx.vars.strategy === "string" ? ctx.vars.strategy : null,
       });
