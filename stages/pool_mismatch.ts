@@ -20,7 +20,7 @@
  */
 
 import { join } from "node:path";
-import { readSplitFile } from "../lib/data/mod.ts";
+import { classHistogram, readSplitFile } from "../lib/data/mod.ts";
 import {
   accuracy,
   agreement,
@@ -28,9 +28,10 @@ import {
   createClassifier,
   initBackend,
   parseTrainConfig,
+  readClassifier,
+  sizeOrAll,
   trainConfigIssues,
 } from "../lib/ml/mod.ts";
-import { decodeWeights } from "../lib/ml/weights.ts";
 import { resolveOuts, round6, writeJson } from "../lib/active/experiment.ts";
 import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
 
@@ -86,13 +87,6 @@ async function targetDataset(folder: string): Promise<string> {
   return metrics.dataset;
 }
 
-/** Class histogram of the target's top-1 answers on the pool. */
-function histogram(labels: Uint8Array, classes: number): number[] {
-  const h = new Array<number>(classes).fill(0);
-  for (const l of labels) h[l]!++;
-  return h;
-}
-
 /** Runs the stage. */
 export async function run(ctx: StageContext): Promise<void> {
   const config = parseTrainConfig(ctx.params, PREFIX);
@@ -101,26 +95,22 @@ export async function run(ctx: StageContext): Promise<void> {
   const [outPath] = resolveOuts(ctx.outs, ["pool_bug.json"], ctx.name);
   await initBackend();
   const folders = depFolders(ctx.deps);
-  const weightsPath = join(folders.target, "model.weights");
-  const { spec, weights } = decodeWeights(await Deno.readFile(weightsPath), weightsPath);
   const victim = await targetDataset(folders.target);
   const poolSplit = await readSplitFile(join(folders.data, pool, "train.bin"));
   const test = await readSplitFile(join(folders.data, victim, "test.bin"));
-  const target = createClassifier(spec, { seed: 0 });
+  const target = await readClassifier(join(folders.target, "model.weights"));
   const substitute = createClassifier(config.model, {
     seed: config.seed,
     optimizer: { learningRate: config.learningRate },
   });
   try {
-    target.setWeights(weights);
+    const classes = target.classes;
     const pixels = poolSplit.height * poolSplit.width;
-    const nPool = config.trainSize > 0
-      ? Math.min(config.trainSize, poolSplit.count)
-      : poolSplit.count;
-    const nTest = config.testSize > 0 ? Math.min(config.testSize, test.count) : test.count;
+    const nPool = sizeOrAll(config.trainSize, poolSplit.count);
+    const nTest = sizeOrAll(config.testSize, test.count);
     const poolImages = poolSplit.images.subarray(0, nPool * pixels);
     const answers = target.predictProba(poolImages);
-    const answerLabels = argmaxRows(answers, spec.classes);
+    const answerLabels = argmaxRows(answers, classes);
     await substitute.fit(poolImages, labels === "soft" ? answers : answerLabels, {
       epochs: config.epochs,
       batchSize: config.batchSize,
@@ -129,11 +119,11 @@ export async function run(ctx: StageContext): Promise<void> {
     });
     const testImages = test.images.subarray(0, nTest * pixels);
     const testLabels = test.labels.subarray(0, nTest);
-    const subPred = argmaxRows(substitute.predictProba(testImages), spec.classes);
-    const targetPred = argmaxRows(target.predictProba(testImages), spec.classes);
+    const subPred = argmaxRows(substitute.predictProba(testImages), classes);
+    const targetPred = argmaxRows(target.predictProba(testImages), classes);
     const result = {
       agreement: round6(agreement(subPred, targetPred)),
-      answer_histogram: histogram(answerLabels, spec.classes),
+      answer_histogram: classHistogram(answerLabels, classes),
       batch: config.batchSize,
       epochs: config.epochs,
       labels,

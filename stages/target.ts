@@ -24,6 +24,7 @@ import {
   initBackend,
   parseTrainConfig,
   perClassAccuracy,
+  sizeOrAll,
   trainConfigIssues,
 } from "../lib/ml/mod.ts";
 import { canonicalJson } from "../lib/util/json.ts";
@@ -65,8 +66,8 @@ export async function run(ctx: StageContext): Promise<void> {
   const train = await readSplitFile(trainPath);
   const test = await readSplitFile(testPath);
   const pixels = train.height * train.width;
-  const nTrain = config.trainSize > 0 ? Math.min(config.trainSize, train.count) : train.count;
-  const nTest = config.testSize > 0 ? Math.min(config.testSize, test.count) : test.count;
+  const nTrain = sizeOrAll(config.trainSize, train.count);
+  const nTest = sizeOrAll(config.testSize, test.count);
   const classes = config.model.classes;
   const model = createClassifier(config.model, {
     seed: config.seed,

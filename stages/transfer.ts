@@ -15,13 +15,12 @@
 
 import { join } from "node:path";
 import { readSplitFile } from "../lib/data/mod.ts";
-import { createClassifier, decodeWeights, initBackend } from "../lib/ml/mod.ts";
-import { type AttackModel, toUnit } from "../lib/adversarial/model.ts";
-import { measureTransfer } from "../lib/adversarial/transfer.ts";
+import { initBackend, readClassifier } from "../lib/ml/mod.ts";
+import { attackModelOf, toUnit } from "../lib/adversarial/model.ts";
+import { measureTransfer, type Rate } from "../lib/adversarial/transfer.ts";
 import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
 import { checkpointFile } from "../lib/active/round.ts";
 import { round6, writeJson } from "../lib/active/experiment.ts";
-import type { Classifier } from "../lib/ml/mod.ts";
 import type { ParamIssue, ParamValue, StageContext } from "../lib/pipeline/stage_context.ts";
 
 /** Checks the `transfer.*` params and the `queries` matrix var before anything runs. */
@@ -40,18 +39,8 @@ export function validate(
   return issues;
 }
 
-async function loadModel(path: string): Promise<Classifier> {
-  const { spec, weights } = decodeWeights(await Deno.readFile(path), path);
-  const model = createClassifier(spec, { seed: 0 });
-  model.setWeights(weights);
-  return model;
-}
-
-const asAttackModel = (c: Classifier): AttackModel => ({
-  input: c.spec.input,
-  classes: c.classes,
-  logits: c.logits,
-});
+/** A rate with its share rounded to 6 decimals (the counts stay exact). */
+const rounded = (r: Rate): Rate => ({ ...r, rate: round6(r.rate) });
 
 /** Runs the stage. */
 export async function run(ctx: StageContext): Promise<void> {
@@ -78,13 +67,13 @@ export async function run(ctx: StageContext): Promise<void> {
   const n = Math.min(testSize, test.count);
   const pixels = test.height * test.width;
   const x = toUnit(test.images.subarray(0, n * pixels));
-  const target = await loadModel(join(targetDir, "model.weights"));
+  const target = await readClassifier(join(targetDir, "model.weights"));
   try {
-    const substitute = await loadModel(join(checkpointDir, checkpointFile(queries)));
+    const substitute = await readClassifier(join(checkpointDir, checkpointFile(queries)));
     try {
       const result = measureTransfer(
-        asAttackModel(substitute),
-        asAttackModel(target),
+        attackModelOf(substitute),
+        attackModelOf(target),
         x,
         test.labels.subarray(0, n),
         config,
@@ -113,10 +102,10 @@ export async function run(ctx: StageContext): Promise<void> {
         round: entry.round,
         rows: result.rows.map((r) => ({
           ...r,
-          ceiling: { ...r.ceiling, rate: round6(r.ceiling.rate) },
-          floor: { ...r.floor, rate: round6(r.floor.rate) },
-          transfer: { ...r.transfer, rate: round6(r.transfer.rate) },
-          white_box: { ...r.white_box, rate: round6(r.white_box.rate) },
+          ceiling: rounded(r.ceiling),
+          floor: rounded(r.floor),
+          transfer: rounded(r.transfer),
+          white_box: rounded(r.white_box),
         })),
         strategy: typeof ctx.vars.strategy === "string" ? ctx.vars.strategy : null,
       });

@@ -7,7 +7,7 @@
 
 import type { Classifier } from "../ml/mod.ts";
 import { deepfool } from "../adversarial/deepfool.ts";
-import { toUnit } from "../adversarial/model.ts";
+import { attackModelOf, toUnit } from "../adversarial/model.ts";
 import type { Learner } from "./learner.ts";
 import type { Target } from "./oracle.ts";
 
@@ -39,11 +39,7 @@ export function classifierLearner(
     reinitialize: (seed) => classifier.reinitialize(seed),
     saveWeights: () => classifier.saveWeights(),
     perturbationNorms: (x, maxSteps) =>
-      deepfool(
-        { input: classifier.spec.input, classes: classifier.classes, logits: classifier.logits },
-        toUnit(x),
-        { maxSteps },
-      ).norms,
+      deepfool(attackModelOf(classifier), toUnit(x), { maxSteps }).norms,
   };
 }
 

@@ -11,9 +11,10 @@ import { readSplitFile } from "../data/mod.ts";
 import {
   type Classifier,
   createClassifier,
-  decodeWeights,
   initBackend,
   parseModelSpec,
+  readClassifier,
+  sizeOrAll,
 } from "../ml/mod.ts";
 import { canonicalJson } from "../util/json.ts";
 import { writeFileAtomic } from "../util/fs.ts";
@@ -127,19 +128,14 @@ export async function loadExperiment(
   const train = await readSplitFile(inputs.train);
   const test = await readSplitFile(inputs.test);
   const imageSize = train.height * train.width;
-  const poolSize = settings.poolSize > 0 ? Math.min(settings.poolSize, train.count) : train.count;
-  const testSize = settings.testSize > 0 ? Math.min(settings.testSize, test.count) : test.count;
-  const { spec: targetSpec, weights } = decodeWeights(
-    await Deno.readFile(inputs.weights),
-    inputs.weights,
-  );
-  const target: Classifier = createClassifier(targetSpec, { seed: 0 });
+  const poolSize = sizeOrAll(settings.poolSize, train.count);
+  const testSize = sizeOrAll(settings.testSize, test.count);
+  const target = await readClassifier(inputs.weights);
   let substitute: Classifier | undefined;
   try {
-    target.setWeights(weights);
     const testImages = test.images.subarray(0, testSize * imageSize);
     const testLabels = test.labels.subarray(0, testSize);
-    const classes = targetSpec.classes;
+    const classes = target.classes;
     const targetTestLabels = argmaxRows(createProbs(target.predictProba(testImages), classes));
     let hits = 0;
     for (let i = 0; i < testSize; i++) if (targetTestLabels[i] === testLabels[i]) hits++;

@@ -23,7 +23,7 @@
 import { deriveSeed } from "../util/random.ts";
 import type { Learner } from "./learner.ts";
 import type { Oracle } from "./oracle.ts";
-import { createProbs, type Probs } from "./probs.ts";
+import type { Probs } from "./probs.ts";
 import { meanEntropy } from "./scores.ts";
 import { randomSeeding, seed as runSeeding, type SeedingName } from "./seeding.ts";
 import type { StrategyName } from "./strategies.ts";
@@ -34,6 +34,7 @@ import {
   createRunState,
   evaluateStep,
   gatherImages,
+  predictImages,
   predictPool,
   queryStep,
   type RunState,
@@ -232,11 +233,7 @@ export async function chooseSeed(
 ): Promise<number[]> {
   const poolSize = data.pool.length / data.imageSize;
   learner.reinitialize(deriveSeed(config.seed, "init"));
-  const predict = async (indices: ArrayLike<number>): Promise<Probs> =>
-    createProbs(
-      await learner.predictProba(gatherImages(data.pool, indices, data.imageSize)),
-      learner.classes,
-    );
+  const predict = (indices: ArrayLike<number>) => predictImages(learner, data, indices);
   return (await chooseSeedWith(predict, poolSize, config, size)).indices;
 }
 

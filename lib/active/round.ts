@@ -126,13 +126,21 @@ export function spentOf(state: RunState): number {
   return state.oracle.spent - state.spentAtStart;
 }
 
-/** The substitute's predictions on the pool images at `indices`. */
-export async function predictPool(state: RunState, indices: ArrayLike<number>): Promise<Probs> {
-  const { learner, data } = state;
+/** The learner's predictions on the pool images at `indices`. */
+export async function predictImages(
+  learner: Learner,
+  data: LoopData,
+  indices: ArrayLike<number>,
+): Promise<Probs> {
   return createProbs(
     await learner.predictProba(gatherImages(data.pool, indices, data.imageSize)),
-    state.classes,
+    learner.classes,
   );
+}
+
+/** The substitute's predictions on the pool images at `indices`. */
+export function predictPool(state: RunState, indices: ArrayLike<number>): Promise<Probs> {
+  return predictImages(state.learner, state.data, indices);
 }
 
 /** Training targets from answers: the answers themselves (soft) or their one-hot argmax (hard). */

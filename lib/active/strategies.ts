@@ -263,19 +263,22 @@ export function select(
   const p: Probs = input.probs;
   const clusters = options.clusters ?? 10;
   const candidates = Math.max(k, options.candidates ?? 10 * k);
+  // The k open rows that score highest (descending) or lowest.
+  const topOpen = (scores: Float64Array, descending: boolean) =>
+    orderRows(scores, prepared, open, descending).slice(0, k);
   let rows: number[];
   switch (name) {
     case "random":
       rows = sampleRows(open, k, deriveSeed(seed, "random-strategy"));
       break;
     case "least-confidence":
-      rows = orderRows(leastConfidenceScores(p), prepared, open, true).slice(0, k);
+      rows = topOpen(leastConfidenceScores(p), true);
       break;
     case "margin":
-      rows = orderRows(marginScores(p), prepared, open, false).slice(0, k);
+      rows = topOpen(marginScores(p), false);
       break;
     case "entropy":
-      rows = orderRows(entropyScores(p), prepared, open, true).slice(0, k);
+      rows = topOpen(entropyScores(p), true);
       break;
     case "uniform": {
       const predicted = argmaxRows(p);
@@ -343,7 +346,7 @@ export function select(
       rows = kCenterRows(input, prepared, k, open);
       break;
     case "dfal":
-      rows = orderRows(perturbationsOf(input), prepared, open, false).slice(0, k);
+      rows = topOpen(perturbationsOf(input), false);
       break;
     case "dfal+k-center": {
       const d = perturbationsOf(input);

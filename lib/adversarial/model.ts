@@ -7,6 +7,7 @@
  */
 
 import * as tf from "@tensorflow/tfjs-core";
+import type { Classifier } from "../ml/classifier.ts";
 
 /** A differentiable classifier over images in [0, 1]. */
 export interface AttackModel {
@@ -16,6 +17,11 @@ export interface AttackModel {
   readonly classes: number;
   /** Logits `[n, classes]` of `x` (`[n, h, w, c]`); the caller disposes the result. */
   logits(x: tf.Tensor4D): tf.Tensor2D;
+}
+
+/** A `lib/ml` classifier as the attacks see it: its input shape, classes and logits. */
+export function attackModelOf(classifier: Classifier): AttackModel {
+  return { input: classifier.spec.input, classes: classifier.classes, logits: classifier.logits };
 }
 
 /** Pixels per image. */

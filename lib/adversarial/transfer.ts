@@ -123,9 +123,17 @@ export function measureTransfer(
   const nS = sum(subOk);
   let agree = 0;
   for (let i = 0; i < targetClean.length; i++) if (targetClean[i] === subClean[i]) agree++;
-  const craft = (model: AttackModel, attack: TransferAttack, eps: number): Float32Array =>
-    attack === "fgsm" ? fgsm(model, x, { eps }) : pgd(model, x, {
+  // Each attack raises the loss of the crafting model's own clean predictions (the attacks'
+  // default): pass those in rather than predicting the same images again per eps and attack.
+  const craft = (
+    model: AttackModel,
+    clean: Int32Array,
+    attack: TransferAttack,
+    eps: number,
+  ): Float32Array =>
+    attack === "fgsm" ? fgsm(model, x, { eps, labels: clean }) : pgd(model, x, {
       eps,
+      labels: clean,
       steps: config.pgdSteps,
       stepSize: eps * config.pgdStepRatio,
       seed: deriveSeed(config.seed, "pgd", String(eps)),
@@ -135,8 +143,8 @@ export function measureTransfer(
     const noise = signNoise(x, eps, deriveSeed(config.seed, "floor", String(eps)));
     const floor = rate(countFooled(target, noise, labels, targetOk), nT);
     for (const attack of config.attacks) {
-      const fromSub = craft(substitute, attack, eps);
-      const fromTarget = craft(target, attack, eps);
+      const fromSub = craft(substitute, subClean, attack, eps);
+      const fromTarget = craft(target, targetClean, attack, eps);
       rows.push({
         attack,
         eps,

@@ -332,3 +332,19 @@ export function createClassifier(
     },
   };
 }
+
+/**
+ * A classifier read from a weights file (its own spec and weights; seed 0, which only a later
+ * fit would use). Disposed again if the weights do not fit the spec.
+ */
+export async function readClassifier(path: string): Promise<Classifier> {
+  const { spec, weights } = decodeWeights(await Deno.readFile(path), path);
+  const model = createClassifier(spec, { seed: 0 });
+  try {
+    model.setWeights(weights);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}

@@ -139,3 +139,16 @@ export function parseTrainConfig(
     testSize: n("test_size"),
   };
 }
+
+/**
+ * How many of `available` examples a size param takes: `size` of them, at most all; 0 means all.
+ *
+ * @example
+ * ```ts
+ * import { sizeOrAll } from "./params.ts";
+ * console.assert(sizeOrAll(0, 60) === 60 && sizeOrAll(10, 60) === 10 && sizeOrAll(99, 60) === 60);
+ * ```
+ */
+export function sizeOrAll(size: number, available: number): number {
+  return size > 0 ? Math.min(size, available) : available;
+}

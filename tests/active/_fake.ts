@@ -1,7 +1,7 @@
 /** A tiny deterministic world for loop tests: 2-byte "images", 3 classes, a prototype learner. */
 import { createRng } from "../../lib/util/random.ts";
 import type { Learner, LearnerFitOptions } from "../../lib/active/learner.ts";
-import type { Target } from "../../lib/active/oracle.ts";
+import { type AnswerKind, Oracle, type Target } from "../../lib/active/oracle.ts";
 import type { LoopConfig, LoopData } from "../../lib/active/loop.ts";
 
 /** A small entropy run over {@linkcode makeData}: a seed of 6, batches of 4, 22 queries. */
@@ -149,4 +149,9 @@ export function makeData(): LoopData {
     testLabels: test.labels,
     targetTestLabels,
   };
+}
+
+/** An oracle over {@linkcode makeTarget} with `budget` queries. */
+export function makeOracle(budget: number, answer: AnswerKind = "probabilities"): Oracle {
+  return new Oracle(makeTarget(), { budget, answer, classes: CLASSES, imageSize: IMAGE_SIZE });
 }

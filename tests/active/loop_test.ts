@@ -1,26 +1,14 @@
 import assert from "node:assert/strict";
 import { chooseSeed, type LoopConfig, runActiveLearning } from "../../lib/active/loop.ts";
-import { Oracle } from "../../lib/active/oracle.ts";
 import { STRATEGY_NAMES } from "../../lib/active/strategies.ts";
 import { SEEDING_NAMES } from "../../lib/active/seeding.ts";
-import {
-  CLASSES,
-  IMAGE_SIZE,
-  LOOP_CONFIG,
-  makeData,
-  makeTarget,
-  PrototypeLearner,
-} from "./_fake.ts";
+import { IMAGE_SIZE, LOOP_CONFIG, makeData, makeOracle, PrototypeLearner } from "./_fake.ts";
 
 const BASE: LoopConfig = { ...LOOP_CONFIG, stoppingSetSize: 12 };
 
-function oracle(budget: number, answer: "label" | "probabilities" = "probabilities") {
-  return new Oracle(makeTarget(), { budget, answer, classes: CLASSES, imageSize: IMAGE_SIZE });
-}
-
 Deno.test("runActiveLearning() incremental: seed round then batches until the budget", async () => {
   const learner = new PrototypeLearner();
-  const o = oracle(22);
+  const o = makeOracle(22);
   const result = await runActiveLearning(learner, o, makeData(), BASE);
   assert.deepEqual(result.trace.map((r) => r.round), [0, 1, 2, 3, 4]);
   assert.deepEqual(result.trace.map((r) => r.queries), [6, 10, 14, 18, 22]);
@@ -44,7 +32,7 @@ Deno.test("runActiveLearning() incremental: seed round then batches until the bu
 });
 
 Deno.test("runActiveLearning() shrinks the last batch to the budget left", async () => {
-  const result = await runActiveLearning(new PrototypeLearner(), oracle(20), makeData(), {
+  const result = await runActiveLearning(new PrototypeLearner(), makeOracle(20), makeData(), {
     ...BASE,
     budget: 20,
   });
@@ -52,12 +40,12 @@ Deno.test("runActiveLearning() shrinks the last batch to the budget left", async
 });
 
 Deno.test("runActiveLearning() stops at the round limit and when the pool runs out", async () => {
-  const limited = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+  const limited = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), {
     ...BASE,
     rounds: 2,
   });
   assert.deepEqual(limited.trace.map((r) => r.queries), [6, 10, 14]);
-  const all = await runActiveLearning(new PrototypeLearner(), oracle(1000), makeData(), {
+  const all = await runActiveLearning(new PrototypeLearner(), makeOracle(1000), makeData(), {
     ...BASE,
     budget: 1000,
     batchSize: 25,
@@ -67,7 +55,7 @@ Deno.test("runActiveLearning() stops at the round limit and when the pool runs o
 
 Deno.test("runActiveLearning() scratch: re-initialises and trains on everything, with validation", async () => {
   const learner = new PrototypeLearner();
-  const o = oracle(25);
+  const o = makeOracle(25);
   const result = await runActiveLearning(learner, o, makeData(), {
     ...BASE,
     recipe: "scratch",
@@ -89,18 +77,18 @@ Deno.test("runActiveLearning() scratch: re-initialises and trains on everything,
 
 Deno.test("runActiveLearning() hard labels train on one-hot rows of the answers", async () => {
   const learner = new PrototypeLearner();
-  await runActiveLearning(learner, oracle(22), makeData(), { ...BASE, labels: "hard" });
+  await runActiveLearning(learner, makeOracle(22), makeData(), { ...BASE, labels: "hard" });
   assert.ok(learner.fits.every((f) => f.y.every((v) => v === 0 || v === 1)));
   const soft = new PrototypeLearner();
-  await runActiveLearning(soft, oracle(22), makeData(), BASE);
+  await runActiveLearning(soft, makeOracle(22), makeData(), BASE);
   assert.ok(soft.fits.some((f) => f.y.some((v) => v > 0 && v < 1)));
 });
 
 Deno.test("runActiveLearning() is deterministic for a seed", async () => {
-  const a = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), BASE);
-  const b = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), BASE);
+  const a = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), BASE);
+  const b = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), BASE);
   assert.deepEqual(a, b);
-  const c = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+  const c = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), {
     ...BASE,
     seed: 6,
   });
@@ -110,7 +98,7 @@ Deno.test("runActiveLearning() is deterministic for a seed", async () => {
 Deno.test("runActiveLearning() runs every strategy and seeding method", async () => {
   for (const strategy of STRATEGY_NAMES) {
     for (const seeding of SEEDING_NAMES) {
-      const result = await runActiveLearning(new PrototypeLearner(), oracle(14), makeData(), {
+      const result = await runActiveLearning(new PrototypeLearner(), makeOracle(14), makeData(), {
         ...BASE,
         strategy,
         seeding,
@@ -126,7 +114,7 @@ Deno.test("runActiveLearning() runs every strategy and seeding method", async ()
 
 Deno.test("runActiveLearning() scores only a subsample of the pool when asked", async () => {
   const learner = new PrototypeLearner();
-  await runActiveLearning(learner, oracle(22), makeData(), { ...BASE, scoringSubsample: 10 });
+  await runActiveLearning(learner, makeOracle(22), makeData(), { ...BASE, scoringSubsample: 10 });
   // Per round: test set (30), stopping set (12) and the scored subsample (10).
   assert.ok(!learner.predictSizes.some((n) => n > 30));
   assert.equal(learner.predictSizes.filter((n) => n === 10).length, 4);
@@ -134,16 +122,20 @@ Deno.test("runActiveLearning() scores only a subsample of the pool when asked", 
 
 Deno.test("runActiveLearning() rejects a budget below the seed and an oracle with less budget", async () => {
   await assert.rejects(
-    () => runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), { ...BASE, budget: 5 }),
+    () =>
+      runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), { ...BASE, budget: 5 }),
     (e: unknown) => e instanceof RangeError && /budget/.test(e.message),
   );
   await assert.rejects(
-    () => runActiveLearning(new PrototypeLearner(), oracle(10), makeData(), BASE),
+    () => runActiveLearning(new PrototypeLearner(), makeOracle(10), makeData(), BASE),
     RangeError,
   );
   await assert.rejects(
     () =>
-      runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), { ...BASE, batchSize: 0 }),
+      runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), {
+        ...BASE,
+        batchSize: 0,
+      }),
     (e: unknown) => e instanceof RangeError && /batchSize/.test(e.message),
   );
 });
@@ -154,13 +146,18 @@ Deno.test("chooseSeed() is what the loop seeds with, and prefix-stable", async (
     const big = await chooseSeed(new PrototypeLearner(), makeData(), config, 12);
     const small = await chooseSeed(new PrototypeLearner(), makeData(), config, 6);
     assert.deepEqual(big.slice(0, 6), small, seeding);
-    const result = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), config);
+    const result = await runActiveLearning(
+      new PrototypeLearner(),
+      makeOracle(22),
+      makeData(),
+      config,
+    );
     assert.deepEqual(result.seedIndices, small, seeding);
   }
 });
 
 Deno.test("runActiveLearning() takes an explicit seed set and checks it", async () => {
-  const result = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+  const result = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), {
     ...BASE,
     seedIndices: [5, 4, 3, 2, 1, 0],
   });
@@ -168,7 +165,7 @@ Deno.test("runActiveLearning() takes an explicit seed set and checks it", async 
   assert.deepEqual(result.queried.slice(0, 6), [5, 4, 3, 2, 1, 0]);
   await assert.rejects(
     () =>
-      runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), {
+      runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), {
         ...BASE,
         seedIndices: [0, 0, 1, 2, 3, 4],
       }),
@@ -180,7 +177,7 @@ Deno.test("runActiveLearning() keeps the weights of the last round at or below e
   // Rounds at 6, 10, 14, 18, 22 queries; checkpoints at 5 (before the seed: none), 10, 12, 22, 99 (above the budget: none).
   const learner = new PrototypeLearner();
   const snapshots: Uint8Array[] = [];
-  const result = await runActiveLearning(learner, oracle(22), makeData(), {
+  const result = await runActiveLearning(learner, makeOracle(22), makeData(), {
     ...BASE,
     checkpoints: [22, 12, 5, 10, 99],
   }, { onRound: () => snapshots.push(learner.saveWeights()) });
@@ -193,7 +190,7 @@ Deno.test("runActiveLearning() keeps the weights of the last round at or below e
   assert.deepEqual(result.checkpoints[2]!.weights, snapshots[4]);
   assert.notDeepEqual(snapshots[1], snapshots[4]);
   // Checkpoints do not change the run.
-  const plain = await runActiveLearning(new PrototypeLearner(), oracle(22), makeData(), BASE);
+  const plain = await runActiveLearning(new PrototypeLearner(), makeOracle(22), makeData(), BASE);
   assert.deepEqual(plain.trace, result.trace);
   assert.deepEqual(plain.checkpoints, []);
 });
@@ -207,9 +204,9 @@ Deno.test("runActiveLearning() asks for saveWeights() only when checkpoints are 
     reinitialize: learner.reinitialize.bind(learner),
   };
   await assert.rejects(
-    () => runActiveLearning(bare, oracle(22), makeData(), { ...BASE, checkpoints: [10] }),
+    () => runActiveLearning(bare, makeOracle(22), makeData(), { ...BASE, checkpoints: [10] }),
     (e: unknown) => e instanceof TypeError && /saveWeights/.test(e.message),
   );
-  const result = await runActiveLearning(bare, oracle(22), makeData(), BASE);
+  const result = await runActiveLearning(bare, makeOracle(22), makeData(), BASE);
   assert.equal(result.trace.length, 5);
 });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import type { LoopConfig } from "../../lib/active/loop.ts";
-import { Oracle } from "../../lib/active/oracle.ts";
 import {
   allAnswers,
   checkpointStep,
@@ -15,25 +14,12 @@ import {
   spentOf,
   trainStep,
 } from "../../lib/active/round.ts";
-import {
-  CLASSES,
-  IMAGE_SIZE,
-  LOOP_CONFIG,
-  makeData,
-  makeTarget,
-  PrototypeLearner,
-} from "./_fake.ts";
+import { CLASSES, LOOP_CONFIG, makeData, makeOracle, PrototypeLearner } from "./_fake.ts";
 
 const BASE = LOOP_CONFIG;
 
 function state(config: Partial<LoopConfig> = {}, learner = new PrototypeLearner()): RunState {
-  const oracle = new Oracle(makeTarget(), {
-    budget: 100,
-    answer: "probabilities",
-    classes: CLASSES,
-    imageSize: IMAGE_SIZE,
-  });
-  return createRunState(learner, oracle, makeData(), { ...BASE, ...config });
+  return createRunState(learner, makeOracle(100), makeData(), { ...BASE, ...config });
 }
 
 Deno.test("gatherImages() copies the rows asked for, in order", () => {
