@@ -112,7 +112,7 @@ export async function run(ctx: StageContext): Promise<void> {
   };
   const claims = [
     ...evaluateClaims(results, options),
-    ...transferClaims(results, await loadTransferResults(deps), options),
+    ...transferClaims(results, await loadTransferResults(deps)),
   ];
   const attack = log === undefined ? undefined : await loadAttackView(log);
   const html = renderReport({

@@ -580,21 +580,40 @@ export function describeComparison(c: ComparisonResult): string {
 
 /** Judges one claim of the table. */
 export function evaluateClaim(spec: ClaimSpec, data: ClaimData): ClaimResult {
-  const comparisons = judgeComparisons(spec.comparisons(data)).map(rounded);
+  return claimRow(spec, judgeComparisons(spec.comparisons(data)), spec.note?.(data) ?? "");
+}
+
+/** What a claim row says besides its comparisons. */
+export interface ClaimHead {
+  id: string;
+  claim: string;
+  test: string;
+}
+
+/**
+ * A claims-table row from judged comparisons: rounds them, judges the claim and reads the
+ * deciding comparison's numbers. `unit` and `empty` stand in when there are no comparisons.
+ */
+export function claimRow(
+  head: ClaimHead,
+  judged: readonly ComparisonResult[],
+  note: string,
+  options: { unit?: string; empty?: string } = {},
+): ClaimResult {
+  const comparisons = judged.map(rounded);
   const j = judgeClaim(comparisons);
   const deciding = j.deciding === null ? undefined : comparisons[j.deciding];
-  const note = spec.note?.(data) ?? "";
-  const lines = comparisons.map(describeComparison).join("; ") || "no data";
+  const lines = comparisons.map(describeComparison).join("; ") || (options.empty ?? "no data");
   return {
-    id: spec.id,
-    claim: spec.claim,
+    id: head.id,
+    claim: head.claim,
     verdict: j.verdict,
     reason: j.reason,
-    test: spec.test,
+    test: head.test,
     n: deciding?.n ?? 0,
     effect: deciding?.effect ?? null,
     spread: deciding?.sd ?? null,
-    unit: deciding?.unit ?? "pp",
+    unit: deciding?.unit ?? options.unit ?? "pp",
     interval: deciding?.interval ?? null,
     p_adjusted: deciding?.p_adjusted ?? null,
     tost: deciding?.tost ?? null,

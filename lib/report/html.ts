@@ -191,82 +191,111 @@ function tablesSection(input: ReportInput): string {
     '<section id="tables"><h2>Tables</h2>',
     "<p>Percent, mean over repeats, (min–max) when there is more than one.</p>",
   ];
-  const datasets = distinct(results.runs.map((r) => r.dataset));
-  for (const d of datasets) {
-    const name = escapeHtml(datasetLabel(d));
-    const select = results.runs.filter((r) => r.experiment === "select" && r.dataset === d);
-    if (select.length > 0) {
-      const budgets = input.budgets ?? commonQueries(select);
-      const rank = (x: string) => {
-        const i = (STRATEGIES as readonly string[]).indexOf(x.split(":")[0]!);
-        return i < 0 ? STRATEGIES.length : i;
-      };
-      const series = distinct(select.map((r) => r.series)).sort((a, b) => rank(a) - rank(b));
-      const pts = learningCurve(results.runs, { experiment: "select", dataset: d, budgets });
-      for (const metric of ["accuracy", "agreement"] as const) {
-        const best = new Map<number, number>();
-        for (const p of pts) {
-          if (p.metric === metric) best.set(p.x, Math.max(best.get(p.x) ?? -Infinity, p.mean));
-        }
-        out.push(`<h3>${name}: ${metric} of each strategy at each query budget</h3>`);
-        out.push(
-          `<table><thead><tr><th>Strategy</th>${
-            budgets.map((b) => `<th>${b}</th>`).join("")
-          }</tr></thead><tbody>`,
-        );
-        for (const s of series) {
-          const cells = budgets.map((b) => {
-            const p = pts.find((p) => p.series === s && p.metric === metric && p.x === b);
-            return cell(p, p !== undefined && p.mean === best.get(b));
-          });
-          out.push(`<tr><td>${escapeHtml(seriesLabel(s))}</td>${cells.join("")}</tr>`);
-        }
-        out.push("</tbody></table>");
-      }
-    }
-    const seed = seedingCurve(results.runs, { dataset: d });
-    if (seed.length > 0) {
-      const sizes = distinct(seed.map((p) => p.x));
-      const series = distinct(seed.map((p) => p.series));
-      out.push(`<h3>${name}: accuracy / agreement after seeding, by seed size</h3>`);
-      out.push(
-        `<table><thead><tr><th>Seeding</th><th>Metric</th>${
-          sizes.map((s) => `<th>${s}</th>`).join("")
-        }</tr></thead><tbody>`,
-      );
-      for (const s of series) {
-        for (const metric of ["accuracy", "agreement"] as const) {
-          const cells = sizes.map((x) =>
-            cell(seed.find((p) => p.series === s && p.metric === metric && p.x === x))
-          );
-          out.push(
-            `<tr><td>${escapeHtml(seriesLabel(s))}</td><td>${metric}</td>${cells.join("")}</tr>`,
-          );
-        }
-      }
-      out.push("</tbody></table>");
-    }
-    const sizeRuns = results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === d);
-    if (sizeRuns.length > 0) {
-      const end = Math.min(...sizeRuns.map((r) => Math.max(...r.trace.map((x) => x.queries))));
-      const pts = learningCurve(results.runs, {
-        experiment: "seed_size",
-        dataset: d,
-        budgets: [end],
-        seriesOf: (r) => String(r.seed_size),
-      });
-      const sizes = distinct(sizeRuns.map((r) => r.seed_size));
-      out.push(`<h3>${name}: final accuracy / agreement at ${end} queries, by seed size</h3>`);
-      out.push(
-        "<table><thead><tr><th>Seed size</th><th>Accuracy</th><th>Agreement</th></tr></thead><tbody>",
-      );
-      for (const s of sizes) {
-        const get = (m: string) => pts.find((p) => p.series === String(s) && p.metric === m);
-        out.push(`<tr><td>${s}</td>${cell(get("accuracy"))}${cell(get("agreement"))}</tr>`);
-      }
-      out.push("</tbody></table>");
-    }
+  for (const d of distinct(results.runs.map((r) => r.dataset))) {
+    out.push(...selectTables(input, d), ...seedingTable(results, d), ...seedSizeTable(results, d));
   }
+  out.push(...stopTables(input));
+  out.push("</section>");
+  return out.join("\n");
+}
+
+/** Per metric, each strategy's value at each query budget (the best in bold). */
+function selectTables(input: ReportInput, d: string): string[] {
+  const { results } = input;
+  const name = escapeHtml(datasetLabel(d));
+  const out: string[] = [];
+  const select = results.runs.filter((r) => r.experiment === "select" && r.dataset === d);
+  if (select.length === 0) return out;
+  const budgets = input.budgets ?? commonQueries(select);
+  const rank = (x: string) => {
+    const i = (STRATEGIES as readonly string[]).indexOf(x.split(":")[0]!);
+    return i < 0 ? STRATEGIES.length : i;
+  };
+  const series = distinct(select.map((r) => r.series)).sort((a, b) => rank(a) - rank(b));
+  const pts = learningCurve(results.runs, { experiment: "select", dataset: d, budgets });
+  for (const metric of ["accuracy", "agreement"] as const) {
+    const best = new Map<number, number>();
+    for (const p of pts) {
+      if (p.metric === metric) best.set(p.x, Math.max(best.get(p.x) ?? -Infinity, p.mean));
+    }
+    out.push(`<h3>${name}: ${metric} of each strategy at each query budget</h3>`);
+    out.push(
+      `<table><thead><tr><th>Strategy</th>${
+        budgets.map((b) => `<th>${b}</th>`).join("")
+      }</tr></thead><tbody>`,
+    );
+    for (const s of series) {
+      const cells = budgets.map((b) => {
+        const p = pts.find((p) => p.series === s && p.metric === metric && p.x === b);
+        return cell(p, p !== undefined && p.mean === best.get(b));
+      });
+      out.push(`<tr><td>${escapeHtml(seriesLabel(s))}</td>${cells.join("")}</tr>`);
+    }
+    out.push("</tbody></table>");
+  }
+  return out;
+}
+
+/** Accuracy and agreement after seeding, per seeding and seed size. */
+function seedingTable(results: Results, d: string): string[] {
+  const name = escapeHtml(datasetLabel(d));
+  const out: string[] = [];
+  const seed = seedingCurve(results.runs, { dataset: d });
+  if (seed.length > 0) {
+    const sizes = distinct(seed.map((p) => p.x));
+    const series = distinct(seed.map((p) => p.series));
+    out.push(`<h3>${name}: accuracy / agreement after seeding, by seed size</h3>`);
+    out.push(
+      `<table><thead><tr><th>Seeding</th><th>Metric</th>${
+        sizes.map((s) => `<th>${s}</th>`).join("")
+      }</tr></thead><tbody>`,
+    );
+    for (const s of series) {
+      for (const metric of ["accuracy", "agreement"] as const) {
+        const cells = sizes.map((x) =>
+          cell(seed.find((p) => p.series === s && p.metric === metric && p.x === x))
+        );
+        out.push(
+          `<tr><td>${escapeHtml(seriesLabel(s))}</td><td>${metric}</td>${cells.join("")}</tr>`,
+        );
+      }
+    }
+    out.push("</tbody></table>");
+  }
+  return out;
+}
+
+/** Final accuracy and agreement per seed size. */
+function seedSizeTable(results: Results, d: string): string[] {
+  const name = escapeHtml(datasetLabel(d));
+  const out: string[] = [];
+  const sizeRuns = results.runs.filter((r) => r.experiment === "seed_size" && r.dataset === d);
+  if (sizeRuns.length > 0) {
+    const end = Math.min(...sizeRuns.map((r) => Math.max(...r.trace.map((x) => x.queries))));
+    const pts = learningCurve(results.runs, {
+      experiment: "seed_size",
+      dataset: d,
+      budgets: [end],
+      seriesOf: (r) => String(r.seed_size),
+    });
+    const sizes = distinct(sizeRuns.map((r) => r.seed_size));
+    out.push(`<h3>${name}: final accuracy / agreement at ${end} queries, by seed size</h3>`);
+    out.push(
+      "<table><thead><tr><th>Seed size</th><th>Accuracy</th><th>Agreement</th></tr></thead><tbody>",
+    );
+    for (const s of sizes) {
+      const get = (m: string) => pts.find((p) => p.series === String(s) && p.metric === m);
+      out.push(`<tr><td>${s}</td>${cell(get("accuracy"))}${cell(get("agreement"))}</tr>`);
+    }
+    out.push("</tbody></table>");
+  }
+  return out;
+}
+
+/** Per dataset, where the stopping rule stopped at each alpha. */
+function stopTables(input: ReportInput): string[] {
+  const { results } = input;
+  const out: string[] = [];
   const rule = input.stopRule ?? "batch-entropy";
   for (const d of distinct(results.stops.map((s) => s.dataset))) {
     const pts = stopCurve(results.stops, { dataset: d, rule });
@@ -292,8 +321,7 @@ function tablesSection(input: ReportInput): string {
     }
     out.push("</tbody></table>");
   }
-  out.push("</section>");
-  return out.join("\n");
+  return out;
 }
 
 function rulesSection(): string {

@@ -222,20 +222,30 @@ export function stopSpec(
  * metric), each panel with its own y scale, the given layers drawn in each.
  */
 function twoPanels(title: string, values: unknown[], layer: unknown[]): Record<string, unknown> {
+  return facetColumns(
+    title,
+    values,
+    [METRIC_TITLES.accuracy, METRIC_TITLES.agreement],
+    { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
+    { scale: { y: "independent" } },
+  );
+}
+
+/** One facet column per `panel` value (in `order`), each drawing `spec`. */
+function facetColumns(
+  title: string,
+  values: unknown[],
+  order: string[],
+  spec: Record<string, unknown>,
+  resolve?: Record<string, unknown>,
+): Record<string, unknown> {
   return {
     $schema: SCHEMA,
     title,
     data: { values },
-    facet: {
-      column: {
-        field: "panel",
-        type: "nominal",
-        title: null,
-        sort: [METRIC_TITLES.accuracy, METRIC_TITLES.agreement],
-      },
-    },
-    spec: { width: PANEL_WIDTH, height: PANEL_HEIGHT, layer },
-    resolve: { scale: { y: "independent" } },
+    facet: { column: { field: "panel", type: "nominal", title: null, sort: order } },
+    spec,
+    ...(resolve === undefined ? {} : { resolve }),
     config: CONFIG,
   };
 }
@@ -299,19 +309,11 @@ export function transferSpec(
     scale: { domain: [0, 1] },
     axis: PCT_AXIS,
   };
-  return {
-    $schema: SCHEMA,
-    title: options.title,
-    data: { values },
-    facet: {
-      column: {
-        field: "panel",
-        type: "nominal",
-        title: null,
-        sort: epsOrder.map((e) => `ε = ${e}`),
-      },
-    },
-    spec: {
+  return facetColumns(
+    options.title,
+    values,
+    epsOrder.map((e) => `ε = ${e}`),
+    {
       width: 220,
       height: PANEL_HEIGHT,
       layer: [
@@ -336,6 +338,5 @@ export function transferSpec(
         },
       ],
     },
-    config: CONFIG,
-  };
+  );
 }

@@ -20,14 +20,7 @@
  */
 
 import { rowAt } from "./aggregate.ts";
-import {
-  claimData,
-  type ClaimOptions,
-  type ClaimResult,
-  type ClaimSpec,
-  describeComparison,
-  evaluateClaim,
-} from "./claims.ts";
+import { type ClaimResult, claimRow, describeComparison } from "./claims.ts";
 import type { Results } from "./results.ts";
 import { datasetLabel, seriesLabel } from "./results.ts";
 import {
@@ -35,7 +28,6 @@ import {
   type ComparisonInput,
   type ComparisonResult,
   holm,
-  judgeClaim,
   judgeComparisons,
 } from "./stats/mod.ts";
 import { spearmanTest } from "./stats/rank.ts";
@@ -50,8 +42,6 @@ const budgetsOf = (records: readonly TransferRecord[], dataset: string) =>
   );
 const datasetsOf = (records: readonly TransferRecord[]) =>
   [...new Set(records.map((r) => r.dataset))].sort();
-const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
-const round6 = (x: number | null) => (x === null ? null : Math.round(x * 1e6) / 1e6);
 
 /** Claim 1: agreement and transfer go together across runs (Spearman, permutation, Holm). */
 export function agreementClaim(records: readonly TransferRecord[]): ClaimResult {
@@ -81,41 +71,31 @@ export function agreementClaim(records: readonly TransferRecord[]): ClaimResult 
       unit: "rho",
       kind: "greater",
       n: t.n,
-      effect: t.rho === null ? null : round4(t.rho),
+      effect: t.rho,
       sd: null,
       interval: null,
       interval_level: 0.95,
-      p: round6(t.p),
-      p_adjusted: round6(q),
+      p: t.p,
+      p_adjusted: q,
       tost: null,
       zero_variance: false,
       verdict,
       reason,
     };
   });
-  const j = judgeClaim(comparisons);
-  const deciding = j.deciding === null ? undefined : comparisons[j.deciding];
   const note = "Runs: every strategy and repeat at that budget; transfer success averaged over " +
     "the attacks and eps; agreement measured on the attacked test images.";
-  const lines = comparisons.map(describeComparison).join("; ") || "no transfer results";
-  return {
-    id: "transfer_follows_agreement",
-    claim: "A substitute that agrees more with the target transfers better.",
-    verdict: j.verdict,
-    reason: j.reason,
-    test: "Spearman's rho across runs per dataset and budget, permutation p (9,999, seeded), " +
-      "Holm across budgets and datasets",
-    n: deciding?.n ?? 0,
-    effect: deciding?.effect ?? null,
-    spread: null,
-    unit: "rho",
-    interval: null,
-    p_adjusted: deciding?.p_adjusted ?? null,
-    tost: null,
+  return claimRow(
+    {
+      id: "transfer_follows_agreement",
+      claim: "A substitute that agrees more with the target transfers better.",
+      test: "Spearman's rho across runs per dataset and budget, permutation p (9,999, seeded), " +
+        "Holm across budgets and datasets",
+    },
     comparisons,
     note,
-    evidence: `${lines}. ${note}`,
-  };
+    { unit: "rho", empty: "no transfer results" },
+  );
 }
 
 /** Per-repeat values of one strategy at one budget: accuracy (pp) and transfer score (pp). */
@@ -176,11 +156,7 @@ function againstRandom(
 }
 
 /** Claim 2: the strategies that beat random on accuracy also beat it on transfer. */
-export function winnersClaim(
-  results: Results,
-  records: readonly TransferRecord[],
-  options: ClaimOptions = {},
-): ClaimResult {
+export function winnersClaim(results: Results, records: readonly TransferRecord[]): ClaimResult {
   const { accuracy, transfer } = againstRandom(results, records);
   const judged = judgeComparisons(accuracy);
   const winners = judged.flatMap((c, i) => (c.verdict === "holds" ? [i] : []));
@@ -190,15 +166,16 @@ export function winnersClaim(
     }.`
     : `No strategy beats random on accuracy at the budgets measured, so nothing to check on ` +
       `transfer (${judged.map(describeComparison).join("; ") || "no runs beside random"}).`;
-  const spec: ClaimSpec = {
-    id: "accuracy_winners_transfer",
-    claim: "Selection strategies that beat random on accuracy also beat it on transfer.",
-    test: "accuracy − random per dataset, budget and strategy (paired t, Holm); for those that " +
-      "hold, transfer success (averaged over attacks and eps) − random's (paired t, Holm)",
-    comparisons: () => winners.map((i) => transfer[i]!),
-    note: () => note,
-  };
-  const claim = evaluateClaim(spec, claimData(results, options));
+  const claim = claimRow(
+    {
+      id: "accuracy_winners_transfer",
+      claim: "Selection strategies that beat random on accuracy also beat it on transfer.",
+      test: "accuracy − random per dataset, budget and strategy (paired t, Holm); for those that " +
+        "hold, transfer success (averaged over attacks and eps) − random's (paired t, Holm)",
+    },
+    judgeComparisons(winners.map((i) => transfer[i]!)),
+    note,
+  );
   return winners.length > 0
     ? claim
     : { ...claim, reason: "no strategy beats random on accuracy: nothing to check on transfer" };
@@ -208,8 +185,7 @@ export function winnersClaim(
 export function transferClaims(
   results: Results,
   records: readonly TransferRecord[],
-  options: ClaimOptions = {},
 ): ClaimResult[] {
   if (records.length === 0) return [];
-  return [agreementClaim(records), winnersClaim(results, records, options)];
+  return [agreementClaim(records), winnersClaim(results, records)];
 }

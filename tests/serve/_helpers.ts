@@ -142,5 +142,10 @@ export async function postJson(
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/** GETs `/v1/usage` with `key`; the response is the caller's to read or cancel. */
+export function getUsage(url: string, key: string): Promise<Response> {
+  return fetch(`${url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } });
+}
+
 /** The CLI entry and its starter, for tests that run the CLI as a child process. */
 export { CLI, spawnServer } from "../../lib/serve/spawn.ts";

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   CLI,
+  getUsage,
   postRaw,
   randomImages,
   spawnServer,
@@ -46,9 +47,7 @@ Deno.test("kill -9 loses no spent query and never resets a budget", async () => 
 
     server = await spawnServer(args);
     try {
-      const usageBody = await (await fetch(`${server.url}/v1/usage`, {
-        headers: { authorization: `Bearer ${KEY.key}` },
-      })).json();
+      const usageBody = await (await getUsage(server.url, KEY.key)).json();
       assert.equal(usageBody.used, 16);
       assert.equal(usageBody.remaining, 14);
       const over = await postRaw(server.url, KEY.key, randomImages(15, 1), "15,28,28");

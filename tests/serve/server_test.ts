@@ -5,6 +5,7 @@ import { encodeBase64 } from "../../lib/serve/wire.ts";
 import { parseAccessLog } from "../../lib/serve/access_log.ts";
 import { join } from "node:path";
 import {
+  getUsage,
   postJson,
   postRaw,
   randomImages,
@@ -60,9 +61,7 @@ Deno.test("predict answers labels and probabilities, JSON and raw, health and us
       max_batch: 100,
       max_body: 200_000,
     });
-    const usage = await fetch(`${server.url}/v1/usage`, {
-      headers: { authorization: `Bearer ${LABELS.key}` },
-    });
+    const usage = await getUsage(server.url, LABELS.key);
     assert.deepEqual(await usage.json(), {
       id: "alice",
       answer: "labels",
@@ -150,9 +149,7 @@ Deno.test("every 400 names its field", async () => {
       assert.equal(err(body).field, field, JSON.stringify(body));
     }
     // Nothing refused was spent.
-    const usage = await fetch(`${server.url}/v1/usage`, {
-      headers: { authorization: `Bearer ${LABELS.key}` },
-    });
+    const usage = await getUsage(server.url, LABELS.key);
     assert.equal((await usage.json()).used, 0);
   } finally {
     await server.close();
@@ -248,9 +245,7 @@ Deno.test("413 before the body is read whole, by Content-Length or by counting",
       chunk,
     );
     assert.match(chunked, /^HTTP\/1\.1 413/);
-    const usage = await fetch(`${server.url}/v1/usage`, {
-      headers: { authorization: `Bearer ${LABELS.key}` },
-    });
+    const usage = await getUsage(server.url, LABELS.key);
     assert.equal((await usage.json()).used, 0);
   } finally {
     await server.close();
@@ -292,15 +287,11 @@ Deno.test("429 on the rate limit carries Retry-After and spends nothing", async 
     assert.equal(limited.headers.get("retry-after"), "1");
     now = 500; // half a second: one token back
     assert.equal((await postRaw(server.url, LABELS.key, one, "1,28,28")).status, 200);
-    const usage = await fetch(`${server.url}/v1/usage`, {
-      headers: { authorization: `Bearer ${LABELS.key}` },
-    });
+    const usage = await getUsage(server.url, LABELS.key);
     assert.equal(usage.status, 429);
     await usage.body?.cancel();
     now = 1500;
-    const after = await fetch(`${server.url}/v1/usage`, {
-      headers: { authorization: `Bearer ${LABELS.key}` },
-    });
+    const after = await getUsage(server.url, LABELS.key);
     assert.equal((await after.json()).used, 3);
   } finally {
     await server.close();

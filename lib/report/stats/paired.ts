@@ -14,6 +14,7 @@
  * @module
  */
 
+import { summarize } from "../aggregate.ts";
 import { studentTCdf, studentTQuantile } from "./tdist.ts";
 
 /** The paired t-test of one comparison. */
@@ -51,11 +52,8 @@ export function meanSd(values: readonly number[]): { mean: number; sd: number | 
   if (bad >= 0) {
     throw new RangeError(`Invalid sample: expected finite numbers, got ${values[bad]} at ${bad}`);
   }
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2) return { mean, sd: null };
-  let ss = 0;
-  for (const v of values) ss += (v - mean) ** 2;
-  return { mean, sd: Math.sqrt(ss / (n - 1)) };
+  const { mean, sd } = summarize(values);
+  return { mean, sd };
 }
 
 /**
