@@ -17,13 +17,13 @@
  * @module
  */
 
-import os from "node:os";
 import { parseArgs } from "node:util";
 import { analyzePipeline, type Instance } from "../lib/pipeline/mod.ts";
 import { createProbs, select, type StrategyName } from "../lib/active/mod.ts";
 import { type AttackModel, deepfool, pgd } from "../lib/adversarial/mod.ts";
 import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { makeData } from "./train.ts";
+import { type Load, loadNow, loadSince } from "./_stats.ts";
 import { instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
 
 export { COUNTED_STAGES, instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
@@ -244,7 +244,7 @@ export const NOT_COUNTED = "prepare, stopping, plots and report (seconds each), 
 export interface GridResult {
   profile: string;
   jobs: number;
-  load: { start: number; end: number; cores: number };
+  load: Load;
   costs: Costs;
   /** One paper-scale round on one core, seconds: score 60k, oracle 1k, train 1k, test 10k + 1k. */
   round: { score: number; oracle: number; train: number; test: number; total: number };
@@ -377,11 +377,11 @@ export async function main(args: string[]): Promise<void> {
   const strategies = [
     ...new Set(instances.flatMap((i) => Object.keys(instanceWork(i)?.selections ?? {}))),
   ];
-  const start = os.loadavg()[0]!;
+  const start = loadNow();
   const costs = meanCosts(
     await measureInParallel(jobs, { strategies, ...dfalOptions(instances) }),
   );
-  const load = { start, end: os.loadavg()[0]!, cores: os.cpus().length };
+  const load = loadSince(start);
   const result = summarizeGrid(instances, costs, jobs, values.profile, load);
   console.log(values.json ? JSON.stringify(result) : report(result).join("\n"));
 }

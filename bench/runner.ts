@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median } from "./_stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "lib/pipeline/cli.ts");
@@ -33,11 +34,6 @@ async function timed(cmd: string, args: string[], cwd: string): Promise<Timed> {
     stdout: dec.decode(out.stdout),
     stderr: dec.decode(out.stderr),
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 function which(name: string): string | undefined {

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { analyzePipeline } from "../lib/pipeline/analyze.ts";
 import { selectInstances } from "../lib/pipeline/plan.ts";
 import { startSlurm } from "../tests/pipeline/_slurm.ts";
+import { median } from "./_stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = join(ROOT, "lib/pipeline/cli.ts");
@@ -42,11 +43,6 @@ export async function shardTable(ns: readonly number[]): Promise<ShardRow[]> {
     const instances = r.graph.instances.length;
     return { n, max, mean, ratio: max / mean, min: Math.min(...loads), instances };
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
 function tickPipeline(n: number): string {

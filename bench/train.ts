@@ -16,8 +16,8 @@
  * @module
  */
 
-import os from "node:os";
 import { parseArgs } from "node:util";
+import { type Load, loadNow, loadSince, median } from "./_stats.ts";
 import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 
 /** Training batch size of the benchmark. */
@@ -52,12 +52,6 @@ export function makeData(n: number, seed: number): { x: Float32Array; y: Int32Ar
 export interface Throughput {
   train: number;
   infer: number;
-}
-
-/** The median of some numbers (the upper one of the middle two). */
-export function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 /** Median and range of an engine's windows, samples/s. */
@@ -287,7 +281,7 @@ export interface ConfigResult extends TorchConfig {
 export interface BenchResult {
   model: string;
   /** 1-minute load average at the start and end, and the logical cores. */
-  load: { start: number; end: number; cores: number };
+  load: Load;
   /**
    * "ok", "machine busy" (no verdict: the load average at the start above half the cores, or at
    * the end above that plus the benchmark's threads) or "no peer".
@@ -463,8 +457,7 @@ export async function main(args: string[]): Promise<void> {
   const torchThreads = values["torch-threads"].split(",").map((t) =>
     positive("torch-threads", t, true)
   );
-  const cores = os.cpus().length;
-  const start = os.loadavg()[0]!;
+  const start = loadNow();
   await initBackend({ threads });
   const tfjs = await tfjsEngine();
   const configs = values["vs-torch"] ? torchConfigs(torchThreads) : [];
@@ -477,7 +470,7 @@ export async function main(args: string[]): Promise<void> {
       ? []
       : configs.map((config) => ({ config, process: peer[config.openblas] }));
     const windows = await runRounds(tfjs, torch, rounds, seconds / rounds);
-    const load = { start, end: os.loadavg()[0]!, cores };
+    const load = loadSince(start);
     const result = summarize(
       windows,
       peer === null ? [] : configs,

@@ -7,14 +7,8 @@
  * @module
  */
 
-import {
-  Add,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-  util,
-} from "@tensorflow/tfjs-core";
-import { offsetOf, runWasmKernel, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { Add, type KernelConfig, type TensorInfo, util } from "@tensorflow/tfjs-core";
+import { offsetOf, runWasmKernel, simdPool, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
 function add(
@@ -45,8 +39,4 @@ function add(
 }
 
 /** Kernel config: `Add` on `wasm`, replacing the stock one (which it calls for other cases). */
-export const addConfig: KernelConfig = {
-  kernelName: Add,
-  backendName: "wasm",
-  kernelFunc: add as unknown as KernelFunc,
-};
+export const addConfig: KernelConfig = wasmKernel(Add, add);

@@ -7,15 +7,10 @@
  * @module
  */
 
-import {
-  BatchMatMul,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from "@tensorflow/tfjs-core";
+import { BatchMatMul, type KernelConfig, type TensorInfo } from "@tensorflow/tfjs-core";
 import { gemm } from "./gemm.ts";
 import { singleProduct } from "./fused_mat_mul.ts";
-import { release, runWasmKernel, type WasmBackend } from "./wasm_util.ts";
+import { release, runWasmKernel, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 function transposeLast2(backend: WasmBackend, x: TensorInfo): TensorInfo {
   const rank = x.shape.length;
@@ -93,8 +88,4 @@ function batchMatMul(
 }
 
 /** Kernel config: `BatchMatMul` on `wasm`, replacing the stock one. */
-export const batchMatMulConfig: KernelConfig = {
-  kernelName: BatchMatMul,
-  backendName: "wasm",
-  kernelFunc: batchMatMul as unknown as KernelFunc,
-};
+export const batchMatMulConfig: KernelConfig = wasmKernel(BatchMatMul, batchMatMul);

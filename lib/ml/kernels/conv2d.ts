@@ -17,7 +17,6 @@ import {
   FusedConv2D,
   type FusedConv2DAttrs,
   type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
@@ -28,6 +27,7 @@ import {
   runWasmKernel,
   simdPool,
   type WasmBackend,
+  wasmKernel,
 } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
@@ -188,15 +188,7 @@ function fusedConv2d(
 }
 
 /** Kernel config: `Conv2D` on `wasm`, replacing the stock one (which it calls for most cases). */
-export const conv2DConfig: KernelConfig = {
-  kernelName: Conv2D,
-  backendName: "wasm",
-  kernelFunc: conv2d as unknown as KernelFunc,
-};
+export const conv2DConfig: KernelConfig = wasmKernel(Conv2D, conv2d);
 
 /** Kernel config: `FusedConv2D` on `wasm`, replacing the stock one (likewise). */
-export const fusedConv2DConfig: KernelConfig = {
-  kernelName: FusedConv2D,
-  backendName: "wasm",
-  kernelFunc: fusedConv2d as unknown as KernelFunc,
-};
+export const fusedConv2DConfig: KernelConfig = wasmKernel(FusedConv2D, fusedConv2d);

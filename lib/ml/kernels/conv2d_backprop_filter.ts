@@ -16,7 +16,6 @@ import {
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import {
@@ -26,6 +25,7 @@ import {
   reshapeInfo,
   simdPool,
   type WasmBackend,
+  wasmKernel,
 } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
@@ -173,8 +173,7 @@ function conv2DBackpropFilter(
 }
 
 /** Kernel config: `Conv2DBackpropFilter` on `wasm`. */
-export const conv2DBackpropFilterConfig: KernelConfig = {
-  kernelName: Conv2DBackpropFilter,
-  backendName: "wasm",
-  kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
-};
+export const conv2DBackpropFilterConfig: KernelConfig = wasmKernel(
+  Conv2DBackpropFilter,
+  conv2DBackpropFilter,
+);

@@ -13,7 +13,6 @@ import {
   Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs,
   type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import {
@@ -23,6 +22,7 @@ import {
   runWasmKernel,
   simdPool,
   type WasmBackend,
+  wasmKernel,
 } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
@@ -87,8 +87,7 @@ function conv2DBackpropInput(
 }
 
 /** Kernel config: `Conv2DBackpropInput` on `wasm`, replacing the stock one. */
-export const conv2DBackpropInputConfig: KernelConfig = {
-  kernelName: Conv2DBackpropInput,
-  backendName: "wasm",
-  kernelFunc: conv2DBackpropInput as unknown as KernelFunc,
-};
+export const conv2DBackpropInputConfig: KernelConfig = wasmKernel(
+  Conv2DBackpropInput,
+  conv2DBackpropInput,
+);

@@ -9,16 +9,10 @@
  * @module
  */
 
-import {
-  FusedConv2D,
-  type KernelConfig,
-  type KernelFunc,
-  MaxPool,
-  type TensorInfo,
-} from "@tensorflow/tfjs-core";
+import { FusedConv2D, type KernelConfig, MaxPool, type TensorInfo } from "@tensorflow/tfjs-core";
 import { simdConv, simdConvInfo } from "./conv2d.ts";
 import { CONV_RELU_POOL } from "./names.ts";
-import { release, runWasmKernel, type WasmBackend } from "./wasm_util.ts";
+import { release, runWasmKernel, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 const CONV = { strides: [1, 1], pad: "valid", dataFormat: "NHWC", dilations: [1, 1] } as const;
 
@@ -50,8 +44,4 @@ function convReluPool(
 }
 
 /** Kernel config: `QuarryConvReluPool` on `wasm`. */
-export const convReluPoolConfig: KernelConfig = {
-  kernelName: CONV_RELU_POOL,
-  backendName: "wasm",
-  kernelFunc: convReluPool as unknown as KernelFunc,
-};
+export const convReluPoolConfig: KernelConfig = wasmKernel(CONV_RELU_POOL, convReluPool);

@@ -10,11 +10,10 @@ import {
   _FusedMatMul,
   type _FusedMatMulAttrs,
   type KernelConfig,
-  type KernelFunc,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { gemm, gemmCovers } from "./gemm.ts";
-import { runWasmKernel, type WasmBackend } from "./wasm_util.ts";
+import { runWasmKernel, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 /** `[m, k, n]` of an untransposed product of a single matrix pair, or null. */
 export function singleProduct(a: TensorInfo, b: TensorInfo): [number, number, number] | null {
@@ -49,8 +48,4 @@ function fusedMatMul(
 }
 
 /** Kernel config: `_FusedMatMul` on `wasm`, replacing the stock one (which it calls otherwise). */
-export const fusedMatMulConfig: KernelConfig = {
-  kernelName: _FusedMatMul,
-  backendName: "wasm",
-  kernelFunc: fusedMatMul as unknown as KernelFunc,
-};
+export const fusedMatMulConfig: KernelConfig = wasmKernel(_FusedMatMul, fusedMatMul);

@@ -8,13 +8,8 @@
  * @module
  */
 
-import {
-  Identity,
-  type KernelConfig,
-  type KernelFunc,
-  type TensorInfo,
-} from "@tensorflow/tfjs-core";
-import { reshapeInfo, runWasmKernel, type WasmBackend } from "./wasm_util.ts";
+import { Identity, type KernelConfig, type TensorInfo } from "@tensorflow/tfjs-core";
+import { reshapeInfo, runWasmKernel, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 function identity(args: { inputs: { x: TensorInfo }; backend: unknown }): TensorInfo {
   const backend = args.backend as WasmBackend;
@@ -25,8 +20,4 @@ function identity(args: { inputs: { x: TensorInfo }; backend: unknown }): Tensor
 }
 
 /** Kernel config: `Identity` on `wasm`, replacing the stock (copying) one. */
-export const identityConfig: KernelConfig = {
-  kernelName: Identity,
-  backendName: "wasm",
-  kernelFunc: identity as unknown as KernelFunc,
-};
+export const identityConfig: KernelConfig = wasmKernel(Identity, identity);

@@ -12,7 +12,6 @@
 import {
   backend_util,
   type KernelConfig,
-  type KernelFunc,
   MaxPool,
   type MaxPoolAttrs,
   Relu,
@@ -20,7 +19,7 @@ import {
   util,
 } from "@tensorflow/tfjs-core";
 import { splitRange, splitVectors } from "./simd_pool.ts";
-import { offsetOf, runWasmKernel, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, runWasmKernel, simdPool, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 function maxPool(
   args: { inputs: { x: TensorInfo }; backend: unknown; attrs: unknown },
@@ -85,15 +84,7 @@ function relu(args: { inputs: { x: TensorInfo }; backend: unknown }): TensorInfo
 }
 
 /** Kernel config: `MaxPool` on `wasm`, replacing the stock one (which it calls for other cases). */
-export const maxPoolConfig: KernelConfig = {
-  kernelName: MaxPool,
-  backendName: "wasm",
-  kernelFunc: maxPool as unknown as KernelFunc,
-};
+export const maxPoolConfig: KernelConfig = wasmKernel(MaxPool, maxPool);
 
 /** Kernel config: `Relu` on `wasm`, replacing the stock one (which it calls for other dtypes). */
-export const reluConfig: KernelConfig = {
-  kernelName: Relu,
-  backendName: "wasm",
-  kernelFunc: relu as unknown as KernelFunc,
-};
+export const reluConfig: KernelConfig = wasmKernel(Relu, relu);

@@ -9,13 +9,12 @@
 import {
   backend_util,
   type KernelConfig,
-  type KernelFunc,
   MaxPoolGrad,
   type MaxPoolGradAttrs,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
-import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, simdPool, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 import { splitRange } from "./simd_pool.ts";
 
 function maxPoolGrad(
@@ -71,8 +70,4 @@ function maxPoolGrad(
 }
 
 /** Kernel config: `MaxPoolGrad` on `wasm`, replacing the stock one. */
-export const maxPoolGradConfig: KernelConfig = {
-  kernelName: MaxPoolGrad,
-  backendName: "wasm",
-  kernelFunc: maxPoolGrad as unknown as KernelFunc,
-};
+export const maxPoolGradConfig: KernelConfig = wasmKernel(MaxPoolGrad, maxPoolGrad);

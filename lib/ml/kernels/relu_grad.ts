@@ -9,8 +9,8 @@
  */
 
 import * as tf from "@tensorflow/tfjs-core";
-import type { GradConfig, KernelConfig, KernelFunc, TensorInfo } from "@tensorflow/tfjs-core";
-import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
+import type { GradConfig, KernelConfig, TensorInfo } from "@tensorflow/tfjs-core";
+import { offsetOf, simdPool, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 import { splitVectors } from "./simd_pool.ts";
 
 /** The kernel's name. */
@@ -42,11 +42,7 @@ function reluGrad(
 }
 
 /** Kernel config: `QuarryReluGrad` (inputs `dy`, `x`) on `wasm`. */
-export const reluGradKernelConfig: KernelConfig = {
-  kernelName: QUARRY_RELU_GRAD,
-  backendName: "wasm",
-  kernelFunc: reluGrad as unknown as KernelFunc,
-};
+export const reluGradKernelConfig: KernelConfig = wasmKernel(QUARRY_RELU_GRAD, reluGrad);
 
 /** `Relu`'s gradient: `QuarryReluGrad` where the backend has it, else tfjs's own formula. */
 export const reluGradConfig: GradConfig = {

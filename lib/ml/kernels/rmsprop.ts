@@ -8,8 +8,8 @@
  * @module
  */
 
-import { type KernelConfig, type KernelFunc, type TensorInfo, util } from "@tensorflow/tfjs-core";
-import { offsetOf, simdPool, type WasmBackend } from "./wasm_util.ts";
+import { type KernelConfig, type TensorInfo, util } from "@tensorflow/tfjs-core";
+import { offsetOf, simdPool, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 import { splitVectors } from "./simd_pool.ts";
 
 /** The kernel's name. */
@@ -74,8 +74,4 @@ function rmsprop(
 }
 
 /** Kernel config: `QuarryRMSProp` on `wasm`; outputs `[value, meanSquare, moment]`. */
-export const rmspropConfig: KernelConfig = {
-  kernelName: QUARRY_RMSPROP,
-  backendName: "wasm",
-  kernelFunc: rmsprop as unknown as KernelFunc,
-};
+export const rmspropConfig: KernelConfig = wasmKernel(QUARRY_RMSPROP, rmsprop);

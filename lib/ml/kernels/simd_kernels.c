@@ -503,6 +503,39 @@ void add_bias(const float* x, const float* b, float* out, int rows, int C) {
 }
 
 /*
+ * The 4 x 8 register tile of conv_forward, gemm and conv1_pool_forward: accumulators a0..a3 (the
+ * four rows times w0) and c0..c3 (times w1), declared by the caller. TILE4X8_STEP adds the
+ * products of the values at p0..p3 with w0 and w1, row by row; TILE4X8_RELU takes the max with
+ * +0 (as XNNPACK's clamp). Macros, not functions: the same code as written out in each kernel.
+ */
+#define TILE4X8_STEP(p0, p1, p2, p3, w0, w1)          \
+  do {                                                 \
+    v128_t s_ = wasm_v128_load32_splat(p0);            \
+    a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s_, w0));   \
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s_, w1));   \
+    s_ = wasm_v128_load32_splat(p1);                   \
+    a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s_, w0));   \
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s_, w1));   \
+    s_ = wasm_v128_load32_splat(p2);                   \
+    a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s_, w0));   \
+    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s_, w1));   \
+    s_ = wasm_v128_load32_splat(p3);                   \
+    a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s_, w0));   \
+    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s_, w1));   \
+  } while (0)
+#define TILE4X8_RELU()              \
+  do {                              \
+    a0 = wasm_f32x4_pmax(zero, a0); \
+    a1 = wasm_f32x4_pmax(zero, a1); \
+    a2 = wasm_f32x4_pmax(zero, a2); \
+    a3 = wasm_f32x4_pmax(zero, a3); \
+    c0 = wasm_f32x4_pmax(zero, c0); \
+    c1 = wasm_f32x4_pmax(zero, c1); \
+    c2 = wasm_f32x4_pmax(zero, c2); \
+    c3 = wasm_f32x4_pmax(zero, c3); \
+  } while (0)
+
+/*
  * The input pixel under output pixel i (0..3) of a block of conv_forward: without pooling, block
  * q covers output pixels 4q .. 4q+3 in row-major order (past the last one, the last one again);
  * with 2x2 pooling, block q is pooled pixel q and covers its window row by row.
@@ -628,31 +661,11 @@ void conv_forward(const float* xp, const float* w, const float* bias, float* out
             for (int c = 0; c < C; c++, wk += Cout) {
               const v128_t w0 = wasm_v128_load(wk);
               const v128_t w1 = wasm_v128_load(wk + 4);
-              v128_t s = wasm_v128_load32_splat(x0 + c);
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
-              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
-              s = wasm_v128_load32_splat(x1 + c);
-              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
-              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
-              s = wasm_v128_load32_splat(x2 + c);
-              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
-              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
-              s = wasm_v128_load32_splat(x3 + c);
-              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
-              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+              TILE4X8_STEP(x0 + c, x1 + c, x2 + c, x3 + c, w0, w1);
             }
           }
         }
-        if (relu) {
-          a0 = wasm_f32x4_pmax(zero, a0);
-          a1 = wasm_f32x4_pmax(zero, a1);
-          a2 = wasm_f32x4_pmax(zero, a2);
-          a3 = wasm_f32x4_pmax(zero, a3);
-          c0 = wasm_f32x4_pmax(zero, c0);
-          c1 = wasm_f32x4_pmax(zero, c1);
-          c2 = wasm_f32x4_pmax(zero, c2);
-          c3 = wasm_f32x4_pmax(zero, c3);
-        }
+        if (relu) TILE4X8_RELU();
         if (pool) {
           /* Maxima of non-negative numbers (relu outputs): exact, in any order. */
           float* o = oimg + q * Cout + co;
@@ -733,29 +746,9 @@ void gemm(const float* a, const float* packed, const float* bias, float* out, in
         for (int k = 0; k < K; k++) {
           const v128_t w0 = wasm_v128_load(w0p + 4 * k);
           const v128_t w1 = wasm_v128_load(w1p + 4 * k);
-          v128_t s = wasm_v128_load32_splat(x0 + k);
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, w0));
-          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, w1));
-          s = wasm_v128_load32_splat(x1 + k);
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, w0));
-          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, w1));
-          s = wasm_v128_load32_splat(x2 + k);
-          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, w0));
-          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, w1));
-          s = wasm_v128_load32_splat(x3 + k);
-          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, w0));
-          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, w1));
+          TILE4X8_STEP(x0 + k, x1 + k, x2 + k, x3 + k, w0, w1);
         }
-        if (relu) {
-          a0 = wasm_f32x4_pmax(zero, a0);
-          a1 = wasm_f32x4_pmax(zero, a1);
-          a2 = wasm_f32x4_pmax(zero, a2);
-          a3 = wasm_f32x4_pmax(zero, a3);
-          c0 = wasm_f32x4_pmax(zero, c0);
-          c1 = wasm_f32x4_pmax(zero, c1);
-          c2 = wasm_f32x4_pmax(zero, c2);
-          c3 = wasm_f32x4_pmax(zero, c3);
-        }
+        if (relu) TILE4X8_RELU();
         /* Rows past M-1 repeat it: store them in reverse so that row M-1's last write is its own. */
         float* o = out + m * N;
         const int last = M - 1 - m;
@@ -804,18 +797,7 @@ void conv1_pool_forward(const float* xp, const float* w, const float* bias, floa
             for (int kw = 0; kw < KW; kw++) {
               const v128_t w0 = wasm_v128_load(wr + kw * Cout);
               const v128_t w1 = wasm_v128_load(wr + kw * Cout + 4);
-              v128_t x = wasm_v128_load32_splat(r0 + kw);
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(x, w0));
-              c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, w1));
-              x = wasm_v128_load32_splat(r0 + kw + 1);
-              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(x, w0));
-              c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, w1));
-              x = wasm_v128_load32_splat(r1 + kw);
-              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(x, w0));
-              c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(x, w1));
-              x = wasm_v128_load32_splat(r1 + kw + 1);
-              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(x, w0));
-              c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(x, w1));
+              TILE4X8_STEP(r0 + kw, r0 + kw + 1, r1 + kw, r1 + kw + 1, w0, w1);
             }
           }
           const v128_t lo = wasm_f32x4_max(wasm_f32x4_max(a0, a1), wasm_f32x4_max(a2, a3));

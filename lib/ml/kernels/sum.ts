@@ -10,13 +10,12 @@
 import {
   backend_util,
   type KernelConfig,
-  type KernelFunc,
   Sum,
   type SumAttrs,
   type TensorInfo,
   util,
 } from "@tensorflow/tfjs-core";
-import { offsetOf, runWasmKernel, simd, type WasmBackend } from "./wasm_util.ts";
+import { offsetOf, runWasmKernel, simd, type WasmBackend, wasmKernel } from "./wasm_util.ts";
 
 function sum(
   args: { inputs: { x: TensorInfo }; backend: unknown; attrs: unknown },
@@ -42,8 +41,4 @@ function sum(
 }
 
 /** Kernel config: `Sum` on `wasm`, replacing the stock one (which it calls for other cases). */
-export const sumConfig: KernelConfig = {
-  kernelName: Sum,
-  backendName: "wasm",
-  kernelFunc: sum as unknown as KernelFunc,
-};
+export const sumConfig: KernelConfig = wasmKernel(Sum, sum);

@@ -9,6 +9,7 @@ import {
   type DataType,
   getKernel,
   type KernelConfig,
+  type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
@@ -115,6 +116,17 @@ export function reshapeInfo(backend: WasmBackend, info: TensorInfo, shape: numbe
 /** Releases a tensor made inside a kernel (an intermediate, never the kernel's output). */
 export function release(backend: WasmBackend, info: TensorInfo): void {
   backend.disposeData(info.dataId);
+}
+
+/**
+ * A kernel config for `kernelName` on the `wasm` backend: `kernelFunc` takes its own typed
+ * arguments (the cast to tfjs's untyped `KernelFunc` happens here, once).
+ */
+export function wasmKernel<Args>(
+  kernelName: string,
+  kernelFunc: (args: Args) => TensorInfo | TensorInfo[],
+): KernelConfig {
+  return { kernelName, backendName: "wasm", kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 /** The stock tfjs-backend-wasm kernels that ours replaced, by name. */
