@@ -222,8 +222,9 @@ export async function reproduce(
 
   /** Runs an instance in a child, caches its result and moves its outs into place. */
   const runFresh = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome> => {
-    // First bring back the large outs its deps name that were left missing.
-    for (const up of at.deps.needs) {
+    // First bring back the large outs its deps name that were left missing (unless it reads
+    // only committed files: figures and reports need no weights).
+    for (const up of inst.needsLarge === false ? [] : at.deps.needs) {
       const why = await missingOuts.provide(up, inst.name);
       if (why) return finish(inst.name, "failed", t0, why);
     }

@@ -35,6 +35,11 @@ export interface Instance {
   readonly env?: readonly string[];
   /** Wall-clock limit in seconds (the stage's `timeout:`); the instance is killed and fails past it. */
   readonly timeout?: number;
+  /**
+   * False (the stage's `needs_large: false`): the stage reads only the committed files of its
+   * deps, so the large outs its deps' producers left missing are not restored or rerun for it.
+   */
+  readonly needsLarge?: boolean;
   /** Free text, not part of the key. */
   readonly desc?: string;
   /** Names of the instances producing its deps, sorted. */

@@ -149,3 +149,40 @@ Deno.test("large files inside folder outs and folder deps may stay missing too",
     cleanup(dir);
   }
 });
+
+Deno.test("a stage with needs_large: false runs on its deps' committed files; nothing is rerun for it", async () => {
+  const dir = copyFixture("missing_folder");
+  Deno.writeTextFileSync(join(dir, ".gitignore"), "*.weights\n.quarry/\n");
+  Deno.writeTextFileSync(
+    join(dir, "stages/light.ts"),
+    `export async function run(ctx: { params: Record<string, unknown>; deps: readonly string[]; outs: readonly string[] }) {
+  const index = await Deno.readTextFile(\`\${ctx.deps[0]}ckpt/index.json\`);
+  await Deno.writeTextFile(ctx.outs[0]!, JSON.stringify({ n: index.length * Number(ctx.params.scale) }) + "\\n");
+}
+`,
+  );
+  Deno.writeTextFileSync(
+    join(dir, "pipeline.yaml"),
+    Deno.readTextFileSync(join(dir, "pipeline.yaml")) +
+      "  light:\n    run: stages/light.ts\n    params: [scale]\n    deps: [out/snap/]\n" +
+      "    outs: [out/light.json]\n    needs_large: false\n",
+  );
+  assert.equal(new Deno.Command("git", { args: ["init", "-q"], cwd: dir }).outputSync().code, 0);
+  const large = ["out/snap/model.weights", "out/snap/ckpt/q1.weights"];
+  try {
+    assert.equal((await reproJson(dir)).code, 0);
+    for (const p of large) Deno.removeSync(join(dir, p));
+    Deno.removeSync(join(dir, ".quarry", "cache"), { recursive: true });
+    const r = await reproJson(dir, ["light", "--set", "scale=2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.result.ran, ["light"]);
+    assert.doesNotMatch(r.stderr, /reran|restored missing/);
+    for (const p of large) assert.equal(exists(join(dir, p)), false);
+    // `read` (default: it needs them) still gets snap rerun first.
+    const full = await reproJson(dir, ["read", "--set", "scale=2"]);
+    assert.equal(full.code, 0, full.stderr);
+    assert.match(full.stderr, /snap: reran in .* byte-identical to pipeline.lock/);
+  } finally {
+    cleanup(dir);
+  }
+});

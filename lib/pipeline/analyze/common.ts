@@ -53,6 +53,8 @@ export interface StageDraft {
   env?: string[];
   /** `timeout:` in seconds. */
   timeout?: number;
+  /** `needs_large:` (default true). */
+  needsLarge?: boolean;
   /** `matrix:` axes in declaration order. */
   matrix: MatrixAxis[];
   /** Set when a matrix axis was refused: expanding without it would only echo the problem. */

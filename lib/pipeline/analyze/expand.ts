@@ -116,6 +116,7 @@ function buildInstance(
     net: netHosts(d.net, `${f}.net`, interp, sink),
     ...(d.env?.length ? { env: d.env } : {}),
     ...(d.timeout !== undefined ? { timeout: d.timeout } : {}),
+    ...(d.needsLarge === false ? { needsLarge: false } : {}),
     ...(d.desc !== undefined ? { desc: d.desc } : {}),
     upstream: [],
   };

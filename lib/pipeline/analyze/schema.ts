@@ -27,6 +27,8 @@ export const STAGE_KEYS = [
   "plots",
   "matrix",
   "net",
+  // false: the stage reads only the committed files of its deps (not in the key)
+  "needs_large",
   "env",
   "timeout",
   // read by executor/slurm.ts (sbatch --cpus-per-task/--mem/--time), not part of the key
@@ -180,6 +182,10 @@ function readStageKey(
       } else d.timeout = t;
       break;
     }
+    case "needs_large":
+      if (isScalar(v) && typeof v.value === "boolean") d.needsLarge = v.value;
+      else sink.err(kf, `Invalid ${kf}: expected true or false`, v ?? sp.key);
+      break;
     case "matrix":
       readMatrix(d, v ?? sp.key, kf, ctx, sink);
       break;
