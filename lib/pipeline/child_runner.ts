@@ -13,6 +13,7 @@ import type { ReproEvent } from "./execute.ts";
 import type { Instance } from "./graph.ts";
 import { removePath, safeName, writeFileAtomic } from "./fs_util.ts";
 import { collectOuts } from "./outs.ts";
+import { PriorityGate } from "./priority.ts";
 import { runSandboxed, type SandboxOptions, type SandboxResult } from "./sandbox.ts";
 import { childThreads } from "./threads.ts";
 import type { Workspace } from "./workspace.ts";
@@ -49,59 +50,70 @@ export interface ChildRunnerOptions {
   readonly timeout?: number;
   /** Runs one child: `runSandboxed` (default) or another executor's drop-in. */
   readonly runChild?: (options: SandboxOptions) => Promise<SandboxResult>;
+  /** Who gets a free worker first (`priority.ts`); without it, first come first served. */
+  readonly ranks?: ReadonlyMap<string, number>;
 }
 
-class Semaphore {
-  #free: number;
-  #waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = n;
-  }
-  async acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return;
-    }
-    await new Promise<void>((r) => this.#waiting.push(r));
-  }
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#free++;
-  }
+/** How {@linkcode ChildRunner.run} takes its worker. */
+export interface RunOptions {
+  /** Announce the start and progress (the instance's own run, not a rerun to provide outs). */
+  readonly announce?: boolean;
+  /** Queue at this instance's rank (a rerun for a downstream instance takes the latter's). */
+  readonly rankOf?: string;
+  /** Keep the worker after the child ends, until `settled` (the outs are placed first). */
+  readonly keepWorker?: boolean;
 }
 
 /** Runs instances in children under a worker limit; see the module doc. */
 export class ChildRunner {
   readonly #o: ChildRunnerOptions;
-  readonly #sem: Semaphore;
+  readonly #gate: PriorityGate;
   readonly #cores = navigator.hardwareConcurrency ?? 1;
   #running = 0;
-  // Instances whose upstreams are done and which have not started a child yet (for threads).
-  readonly #ready = new Set<string>();
+  readonly #arrivals = new Map<string, number>();
+  // Instances holding a worker until they settle.
+  readonly #holding = new Set<string>();
   /** Wall-clock start and end (ms since the epoch) of each child run. */
   readonly timings = new Map<string, { start: number; end: number }>();
 
   constructor(options: ChildRunnerOptions) {
     this.#o = options;
-    this.#sem = new Semaphore(options.jobs);
+    this.#gate = new PriorityGate(options.jobs);
+  }
+
+  // Unranked names rank after the ranked ones, in the order they first arrive.
+  #rank(name: string): number {
+    const ranked = this.#o.ranks?.get(name);
+    if (ranked !== undefined) return ranked;
+    if (!this.#arrivals.has(name)) this.#arrivals.set(name, this.#arrivals.size);
+    return (this.#o.ranks?.size ?? 0) + this.#arrivals.get(name)!;
   }
 
   /** The instance's upstream is done: it may want a worker soon. */
   markReady(name: string): void {
-    this.#ready.add(name);
+    this.#gate.markReady(name, this.#rank(name));
   }
 
-  /** The instance wants no worker any more (it finished, or it is starting one). */
+  /** The instance wants no worker for now (it waits on something else). */
   unready(name: string): void {
-    this.#ready.delete(name);
+    this.#gate.unready(name);
+  }
+
+  /**
+   * The instance is done: it wants no worker, gives back one it kept, and `next` (downstream
+   * instances whose upstream is now all done) may want one soon, before any is given away.
+   */
+  settled(name: string, next: Iterable<string> = []): void {
+    for (const n of next) this.markReady(n);
+    this.#gate.unready(name);
+    if (this.#holding.delete(name)) this.#gate.release();
   }
 
   /** Runs an instance in a child (under the worker limit) and collects its outs from its folder. */
-  async run(inst: Instance, announce: boolean): Promise<ChildRun> {
+  async run(inst: Instance, options: RunOptions = {}): Promise<ChildRun> {
     const { ws, emit, signal } = this.#o;
-    await this.#sem.acquire();
-    this.#ready.delete(inst.name);
+    const announce = options.announce ?? false;
+    await this.#gate.acquire(inst.name, this.#rank(options.rankOf ?? inst.name));
     this.#running++;
     try {
       if (signal?.aborted) return { error: "interrupted", interrupted: true };
@@ -124,7 +136,7 @@ export class ChildRunner {
         module: resolve(ws.root, inst.run),
         writeDir: dir,
         net: inst.net,
-        threads: childThreads(this.#cores, this.#o.jobs, this.#running, this.#ready.size),
+        threads: childThreads(this.#cores, this.#o.jobs, this.#running, this.#gate.wanting),
         ...(inst.env ? { env: inst.env } : {}),
         ...(timeout !== undefined ? { timeout } : {}),
         registry: this.#o.registry,
@@ -168,7 +180,8 @@ export class ChildRunner {
       return { collected, dir, seconds, measures: result.measures, log: result.log, t1 };
     } finally {
       this.#running--;
-      this.#sem.release();
+      if (options.keepWorker) this.#holding.add(inst.name);
+      else this.#gate.release();
     }
   }
 }

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { workerRanks } from "./priority.ts";
 import type { Timings } from "./timing.ts";
 
 /** What the estimator needs of an instance. */
@@ -103,15 +104,27 @@ export function estimateRemaining(
     } else rest.push(n);
   }
   while (free.length < workers) free.push(0);
-  // List scheduling in graph order (a topological order): each instance starts when a worker is
-  // free and its pending upstream has finished.
-  for (const n of rest) {
+  // List scheduling as the runner does it (`priority.ts`): a free worker takes, of the instances
+  // whose pending upstream has finished by then, the best ranked; if none has, the first to be.
+  const rank = workerRanks(nodes);
+  const left = new Set(rest);
+  const unscheduled = new Set(rest.map((n) => n.name));
+  while (left.size) {
     free.sort((a, b) => a - b);
-    const ready = Math.max(0, ...n.upstream.map((u) => finishAt.get(u) ?? 0));
-    const start = Math.max(free[0]!, ready);
-    const end = start + costOf(n.name);
+    let pick: { n: EtaNode; at: number } | undefined;
+    for (const n of left) {
+      if (n.upstream.some((u) => unscheduled.has(u))) continue;
+      const at = Math.max(free[0]!, ...n.upstream.map((u) => finishAt.get(u) ?? 0));
+      if (!pick || at < pick.at || (at === pick.at && rank.get(n.name)! < rank.get(pick.n.name)!)) {
+        pick = { n, at };
+      }
+    }
+    // The graph is acyclic, so some instance always has its upstream scheduled.
+    left.delete(pick!.n);
+    unscheduled.delete(pick!.n.name);
+    const end = pick!.at + costOf(pick!.n.name);
     free[0] = end;
-    finishAt.set(n.name, end);
+    finishAt.set(pick!.n.name, end);
   }
   const seconds = Math.max(0, ...finishAt.values());
   return { seconds, known, unknown, jobs: workers };

@@ -21,6 +21,7 @@ import { tryRestore } from "./restore.ts";
 import { type DepHashes, MissingOutProvider } from "./missing_provider.ts";
 import type { SandboxOptions, SandboxResult } from "./sandbox.ts";
 import { ChildRunner } from "./child_runner.ts";
+import { downstreamIndex, workerRanks } from "./priority.ts";
 import { ChildRegistry, CHILDREN_FILE, reapOrphans, trackRegistry } from "./children.ts";
 import { recordTimings, timingPath, type TimingSample } from "./timing.ts";
 import { changedOuts, saveWorkspaceState, type Workspace } from "./workspace.ts";
@@ -141,7 +142,14 @@ export async function reproduce(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
     ...(options.runChild ? { runChild: options.runChild } : {}),
+    ranks: workerRanks(instances),
   });
+  const downstream = downstreamIndex(instances);
+  // Downstream instances of `name` whose selected upstream has all finished.
+  const nowReady = (name: string) =>
+    (downstream.get(name) ?? []).filter((d) =>
+      d.upstream.every((u) => !selected.has(u) || outcomes.has(u))
+    ).map((d) => d.name);
 
   const finish = (
     name: string,
@@ -150,8 +158,8 @@ export async function reproduce(
     error?: string,
     log?: string,
   ): Outcome => {
-    children.unready(name);
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
+    children.settled(name, nowReady(name));
     emit({
       type: "finish",
       name,
@@ -224,11 +232,15 @@ export async function reproduce(
   const runFresh = async (inst: Instance, at: Keyed, t0: number): Promise<Outcome> => {
     // First bring back the large outs its deps name that were left missing (unless it reads
     // only committed files: figures and reports need no weights).
-    for (const up of inst.needsLarge === false ? [] : at.deps.needs) {
+    const needs = inst.needsLarge === false ? [] : [...at.deps.needs];
+    // While it waits for those, it does not hold a worker back from others.
+    if (needs.length) children.unready(inst.name);
+    for (const up of needs) {
       const why = await missingOuts.provide(up, inst.name);
       if (why) return finish(inst.name, "failed", t0, why);
     }
-    const r = await children.run(inst, true);
+    // The worker is kept until `finish`, so the instances this one readies get it first.
+    const r = await children.run(inst, { announce: true, keepWorker: true });
     if ("error" in r) {
       if (r.interrupted) return finish(inst.name, "skipped", r.t1 ?? t0, "interrupted");
       return finish(inst.name, "failed", r.t1 ?? t0, r.error, r.log);

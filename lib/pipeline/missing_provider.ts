@@ -133,7 +133,7 @@ export class MissingOutProvider {
       if (why) return why;
     }
     warn(`out(s) ${outs} missing and not in the cache: rerunning it for ${forWhom}`);
-    const r = await this.#c.children.run(inst, false);
+    const r = await this.#c.children.run(inst, { rankOf: forWhom });
     if ("error" in r) return `rerunning ${inst.name} to provide ${outs} failed: ${r.error}`;
     const diff = differingOuts(entry, recordedOf(r.collected));
     if (diff.length) {
