@@ -102,6 +102,16 @@ export interface ReproResult {
   readonly timings: ReadonlyMap<string, { start: number; end: number }>;
 }
 
+/** Least time between two writes of the lock while a run goes on. */
+const LOCK_FLUSH_MS = 10_000;
+
+/** Writes a profile's entries into the lock, keeping the other profiles as they are on disk. */
+function saveLock(path: string, profile: string, entries: Record<string, LockEntry>): void {
+  const latest = readLockFile(path);
+  const next: LockFile = { ...latest, profiles: { ...latest.profiles, [profile]: entries } };
+  writeLockFile(path, next);
+}
+
 /**
  * Reproduces the selected instances of a graph in a workspace and updates `pipeline.lock`
  * (except in check mode). Never throws for a failing stage: see the result.
@@ -151,6 +161,15 @@ export async function reproduce(
       d.upstream.every((u) => !selected.has(u) || outcomes.has(u))
     ).map((d) => d.name);
 
+  // Finished instances land in the lock as they come (at most every LOCK_FLUSH_MS), so a run
+  // that is killed keeps them, and what is done can be committed while the rest runs.
+  let flushedAt = -Infinity;
+  const flush = () => {
+    if (check || performance.now() - flushedAt < LOCK_FLUSH_MS) return;
+    saveLock(ws.lockPath, graph.profile, entries);
+    flushedAt = performance.now();
+  };
+
   const finish = (
     name: string,
     outcome: Outcome,
@@ -160,6 +179,7 @@ export async function reproduce(
   ): Outcome => {
     outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     children.settled(name, nowReady(name));
+    if (outcome === "ran" || outcome === "restored") flush();
     emit({
       type: "finish",
       name,
@@ -310,14 +330,7 @@ export async function reproduce(
     const names = new Set(graph.instances.map((i) => i.name));
     for (const n of Object.keys(entries)) if (!names.has(n)) delete entries[n];
   }
-  if (!check) {
-    const latest = readLockFile(ws.lockPath);
-    const next: LockFile = {
-      ...latest,
-      profiles: { ...latest.profiles, [graph.profile]: entries },
-    };
-    writeLockFile(ws.lockPath, next);
-  }
+  if (!check) saveLock(ws.lockPath, graph.profile, entries);
   untrack();
   saveWorkspaceState(ws);
   try {
