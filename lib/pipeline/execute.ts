@@ -161,13 +161,20 @@ export async function reproduce(
       d.upstream.every((u) => !selected.has(u) || outcomes.has(u))
     ).map((d) => d.name);
 
-  // Finished instances land in the lock as they come (at most every LOCK_FLUSH_MS), so a run
-  // that is killed keeps them, and what is done can be committed while the rest runs.
+  // Finished instances land in the lock (and their durations in the timing record) as they come,
+  // at most every LOCK_FLUSH_MS, so a run that is killed keeps them, and what is done can be
+  // committed while the rest runs.
   let flushedAt = -Infinity;
   const flush = () => {
     if (check || performance.now() - flushedAt < LOCK_FLUSH_MS) return;
     saveLock(ws.lockPath, graph.profile, entries);
     flushedAt = performance.now();
+    try {
+      recordTimings(timingPath(ws.stateDir, graph.profile), samples);
+      samples.clear();
+    } catch {
+      // the timing record is a hint for estimates: the end of the run tries again
+    }
   };
 
   const finish = (

@@ -50,11 +50,16 @@ export class ConsoleReporter {
   #barShown = false;
   #pending: Set<string>;
   #startedAt = new Map<string, number>();
+  // Seconds of the instances that ran in this run, by stage: a cost for their stage's instances
+  // the timing record does not know (a first run on a machine estimates after its first few).
+  #learned = new Map<string, number[]>();
+  #stageOf: Map<string, string>;
 
   /** Builds a reporter; with `eta`, writes the first estimate line at once. */
   constructor(options: ReporterOptions) {
     this.#opts = options;
     this.#pending = new Set(options.eta?.pending ?? []);
+    this.#stageOf = new Map((options.eta?.nodes ?? []).map((n) => [n.name, n.stage]));
     if (options.eta && this.#pending.size) options.writeLine(`estimate: ${this.etaText()}`);
   }
 
@@ -64,7 +69,21 @@ export class ConsoleReporter {
     if (!eta) return "";
     const now = this.#now();
     const elapsed = new Map([...this.#startedAt].map(([n, t]) => [n, now - t]));
-    return formatEta(estimateRemaining(eta.nodes, this.#pending, eta.costs, eta.jobs, elapsed));
+    return formatEta(
+      estimateRemaining(eta.nodes, this.#pending, this.#costs(eta), eta.jobs, elapsed),
+    );
+  }
+
+  #costs(eta: ReporterEta): ReadonlyMap<string, number> {
+    if (!this.#learned.size) return eta.costs;
+    const costs = new Map(eta.costs);
+    for (const n of eta.nodes) {
+      const seen = this.#learned.get(n.stage);
+      if (!costs.has(n.name) && seen) {
+        costs.set(n.name, seen.reduce((a, b) => a + b, 0) / seen.length);
+      }
+    }
+    return costs;
   }
 
   #now(): number {
@@ -88,6 +107,10 @@ export class ConsoleReporter {
       this.#running.delete(ev.name);
       this.#startedAt.delete(ev.name);
       const wasPending = this.#pending.delete(ev.name);
+      const stage = this.#stageOf.get(ev.name);
+      if (ev.outcome === "ran" && stage !== undefined) {
+        this.#learned.set(stage, [...(this.#learned.get(stage) ?? []), ev.seconds]);
+      }
       this.#finished++;
       this.#clearBar();
       const note = ev.outcome === "restored"

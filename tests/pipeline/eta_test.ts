@@ -107,6 +107,25 @@ Deno.test("the reporter prints the estimate first and the time left after each i
   assert.match(lines[1]!, /^ran +target 600\.00 s \(about 41 min left at 2 jobs\)$/);
 });
 
+Deno.test("with no record, the reporter estimates from the instances that ran in this run", () => {
+  const lines: string[] = [];
+  const reporter = new ConsoleReporter({
+    writeLine: (l) => lines.push(l),
+    total: nodes.length,
+    eta: { nodes, pending: all, costs: new Map(), jobs: 2 },
+    now: () => 0,
+  });
+  assert.match(lines[0]!, /^estimate: unknown/);
+  reporter.handle({ type: "finish", name: "target", outcome: "ran", seconds: 600 });
+  assert.match(lines[1]!, /\(unknown: none of the 5 instance/, "no select has run yet");
+  reporter.handle({ type: "finish", name: "select@r0", outcome: "ran", seconds: 1200 });
+  // r1..r3 at r0's 1200 s on 2 workers: 2400 s; the report never ran here.
+  assert.match(
+    lines[2]!,
+    /^ran +select@r0 1200\.00 s \(about 40 min left at 2 jobs \(1 instance\(s\) never ran/,
+  );
+});
+
 Deno.test("repro --dry and repro show the time left from the timing record", async () => {
   const dir = copyFixture("basic");
   const pipeline = join(dir, "pipeline.yaml");
