@@ -28,7 +28,7 @@ import {
 } from "./scale_cli.ts";
 import { computeStatus, type InstanceStatus } from "./status.ts";
 import { killAllChildren } from "./children.ts";
-import { estimateSeconds, readTimings, timingPath, type Timings } from "./timing.ts";
+import { readTimings, timingPath } from "./timing.ts";
 import { estimateRemaining, formatDuration, formatEta, instanceCosts } from "./eta.ts";
 import { drawSample, headCommit } from "./sample.ts";
 import type { Graph } from "./graph.ts";
@@ -416,8 +416,8 @@ function printDry(
   }
   if (ran.length) {
     const timings = readTimings(timingPath(ws.stateDir, graph.profile));
-    out(`${etaLine(timings, ran)}\n`);
     const costs = instanceCosts(graph.instances, timings);
+    out(`${etaLine(costs, ran)}\n`);
     const eta = estimateRemaining(graph.instances, new Set(ran), costs, o.jobs);
     out(`estimate: ${formatEta(eta)}\n`);
   }
@@ -427,20 +427,15 @@ function printDry(
   }
 }
 
-/** The `--dry` estimate: recorded stage seconds of what would run (`.quarry/timing.json`). */
-function etaLine(timings: Timings, names: readonly string[]): string {
-  let total = 0;
-  let known = 0;
-  for (const n of names) {
-    const s = estimateSeconds(timings, n);
-    if (s !== undefined) {
-      total += s;
-      known++;
-    }
-  }
-  const unknown = names.length - known;
-  return `estimate: ~${total.toFixed(1)} s of stage time for ${known} of ${names.length} ` +
-    `instance(s) that ran here before${unknown ? ` (${unknown} never did)` : ""}`;
+/** The `--dry` sum: the stage seconds of what would run, from `instanceCosts`. */
+function etaLine(costs: ReadonlyMap<string, number>, names: readonly string[]): string {
+  const known = names.filter((n) => costs.has(n));
+  const total = known.reduce((a, n) => a + costs.get(n)!, 0);
+  const unknown = names.length - known.length;
+  return `estimate: ~${total.toFixed(1)} s of stage time for ${known.length} of ${names.length} ` +
+    `instance(s) that ran here before or whose stage did${
+      unknown ? ` (${unknown} never did)` : ""
+    }`;
 }
 
 /**

@@ -37,22 +37,34 @@ export function instanceCosts(
   nodes: readonly EtaNode[],
   timings: Timings,
 ): Map<string, number> {
+  const recorded = new Map(Object.entries(timings.instances).map(([n, r]) => [n, r.meanSeconds]));
+  return recordedCosts(nodes, recorded);
+}
+
+/**
+ * The same from recorded seconds by instance name (the estimator, the shard planner and `--dry`
+ * share it): a negative or non-finite record counts as none.
+ */
+export function recordedCosts(
+  nodes: readonly EtaNode[],
+  recorded: ReadonlyMap<string, number>,
+): Map<string, number> {
+  const valid = (s: number | undefined): s is number =>
+    s !== undefined && Number.isFinite(s) && s >= 0;
   const byStage = new Map<string, number[]>();
   const stageOf = new Map(nodes.map((n) => [n.name, n.stage]));
-  for (const [name, rec] of Object.entries(timings.instances)) {
+  for (const [name, secs] of recorded) {
+    if (!valid(secs)) continue;
     // Instance names are `stage@vars` or `stage`; the graph knows the stage of its own names.
     const stage = stageOf.get(name) ?? name.split("@")[0]!;
-    const list = byStage.get(stage) ?? [];
-    list.push(rec.meanSeconds);
-    byStage.set(stage, list);
+    byStage.set(stage, [...(byStage.get(stage) ?? []), secs]);
   }
   const costs = new Map<string, number>();
   for (const n of nodes) {
-    const own = timings.instances[n.name]?.meanSeconds;
+    const own = recorded.get(n.name);
     const peers = byStage.get(n.stage);
-    const cost = own ??
-      (peers?.length ? peers.reduce((a, b) => a + b, 0) / peers.length : undefined);
-    if (cost !== undefined && Number.isFinite(cost)) costs.set(n.name, Math.max(0, cost));
+    const cost = valid(own) ? own : peers && peers.reduce((a, b) => a + b, 0) / peers.length;
+    if (cost !== undefined) costs.set(n.name, cost);
   }
   return costs;
 }

@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { recordedCosts } from "./eta.ts";
 import { downstreamOf, type Graph, upstreamOf } from "./graph.ts";
 import type { Shard } from "./plan.ts";
 
@@ -132,30 +133,13 @@ export function expectedCosts(
   names: Iterable<string>,
   recorded: ReadonlyMap<string, number> = new Map(),
 ): Map<string, number> {
-  const stageOf = new Map(graph.instances.map((i) => [i.name, i.stage]));
-  const byStage = new Map<string, number[]>();
-  const all: number[] = [];
-  for (const [name, secs] of recorded) {
-    const stage = stageOf.get(name);
-    if (stage === undefined || !Number.isFinite(secs) || secs < 0) continue;
-    if (byStage.has(stage)) byStage.get(stage)!.push(secs);
-    else byStage.set(stage, [secs]);
-    all.push(secs);
-  }
-  const mean = (xs: number[] | undefined) =>
-    xs?.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
-  const fallback = mean(all) ?? 1;
-  const out = new Map<string, number>();
-  for (const n of names) {
-    const own = recorded.get(n);
-    out.set(
-      n,
-      own !== undefined && Number.isFinite(own) && own >= 0
-        ? own
-        : mean(byStage.get(stageOf.get(n)!)) ?? fallback,
-    );
-  }
-  return out;
+  const costs = recordedCosts(graph.instances, recorded);
+  const all = [...graph.instances].flatMap((i) => {
+    const own = recorded.get(i.name);
+    return own !== undefined && Number.isFinite(own) && own >= 0 ? [own] : [];
+  });
+  const fallback = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1;
+  return new Map([...names].map((n) => [n, costs.get(n) ?? fallback]));
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   formatDuration,
   formatEta,
   instanceCosts,
+  recordedCosts,
 } from "../../lib/pipeline/eta.ts";
 import { ConsoleReporter } from "../../lib/pipeline/reporter.ts";
 import type { Timings } from "../../lib/pipeline/timing.ts";
@@ -70,6 +71,16 @@ Deno.test("instanceCosts uses an instance's record, else its stage's mean, else 
     formatEta(eta),
     "about 4 min left at 2 jobs (1 instance(s) never ran here, not counted)",
   );
+});
+
+Deno.test("recordedCosts ignores records that are negative or not finite", () => {
+  const costs = recordedCosts(
+    nodes,
+    new Map([["select@r0", 50], ["select@r1", -3], ["select@r2", NaN], ["target", Infinity]]),
+  );
+  assert.equal(costs.get("select@r0"), 50);
+  assert.equal(costs.get("select@r1"), 50, "its own record is invalid: the stage mean");
+  assert.equal(costs.has("target"), false);
 });
 
 Deno.test("formatDuration and formatEta read like a plan", () => {
