@@ -15,7 +15,7 @@
 import { dirname, join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { parse as parseYaml } from "yaml";
-import { type Cache, objectRel, type RunEntry, runRel } from "./cache.ts";
+import { type Cache, objectRel, type RunEntry, runEntryProblem, runRel } from "./cache.ts";
 import { type Digest, manifestDigest, sha256 } from "./hash.ts";
 import { exists, tempSibling, writeFileAtomic } from "./fs_util.ts";
 
@@ -33,8 +33,6 @@ export interface TransferCount {
   /** Objects the other side already had. */
   present: number;
 }
-
-const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Parses `s3://bucket/prefix`; throws `RangeError` naming `field` on anything else. */
 export function parseRemoteUrl(url: string, field = "--remote"): RemoteLocation {
@@ -66,25 +64,6 @@ export function entryObjects(entry: RunEntry): Digest[] {
     else out.add(rec.hash);
   }
   return [...out].sort();
-}
-
-/** Checks a downloaded run record's shape and hashes; returns the problem or `undefined`. */
-export function checkRunEntry(value: unknown): string | undefined {
-  const v = value as RunEntry;
-  if (!v || typeof v !== "object" || typeof v.outs !== "object" || !v.outs) {
-    return "expected an object with outs";
-  }
-  if (typeof v.metrics !== "object" || !v.metrics) return "expected an object with metrics";
-  for (const [out, rec] of Object.entries(v.outs)) {
-    if (!rec || !HEX64.test(String(rec.hash))) return `out "${out}": expected a SHA-256 hash`;
-    if (rec.files === undefined) continue;
-    if (typeof rec.files !== "object" || !rec.files) return `out "${out}": bad files`;
-    if (!Object.values(rec.files).every((h) => HEX64.test(String(h)))) {
-      return `out "${out}": expected SHA-256 hashes for its files`;
-    }
-    if (manifestDigest(rec.files) !== rec.hash) return `out "${out}": manifest does not match`;
-  }
-  return undefined;
 }
 
 /** An S3 bucket prefix used as a remote cache. */
@@ -229,7 +208,8 @@ export class S3Remote {
         `Remote ${this.url}: run record ${key.slice(0, 12)}: ${(e as Error).message}`,
       );
     }
-    const problem = checkRunEntry(entry);
+    // The same checks as the local cache's: shape, hashes, manifest paths and digests.
+    const problem = runEntryProblem(entry);
     if (problem) throw new Error(`Remote ${this.url}: run record ${key.slice(0, 12)}: ${problem}`);
     const count = { moved: 0, present: 0 };
     await pool(entryObjects(entry), 8, async (h) => {

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCacheCli } from "../../lib/pipeline/cache_cli.ts";
-import { Cache } from "../../lib/pipeline/cache.ts";
-import { sha256 } from "../../lib/pipeline/hash.ts";
+import { Cache, runEntryProblem } from "../../lib/pipeline/cache.ts";
+import { manifestDigest, sha256 } from "../../lib/pipeline/hash.ts";
 import {
-  checkRunEntry,
   localRunPath,
   parseRemoteUrl,
   remoteSetting,
@@ -67,15 +66,21 @@ Deno.test("parseRemoteUrl() and remoteSetting(): flag, then QUARRY_REMOTE, then 
   } finally {
     cleanup(dir);
   }
+  // A remote's run record gets the local cache's checks (runEntryProblem), manifest paths too.
   const h = sha256("x");
-  assert.equal(checkRunEntry({ outs: { "a.txt": { hash: h } }, metrics: {} }), undefined);
+  assert.equal(runEntryProblem({ outs: { "a.txt": { hash: h } }, metrics: {} }), undefined);
   assert.match(
-    checkRunEntry({ outs: { "a.txt": { hash: "../../etc" } }, metrics: {} })!,
-    /SHA-256/,
+    runEntryProblem({ outs: { "a.txt": { hash: "../../etc" } }, metrics: {} })!,
+    /bad hash/,
   );
   assert.match(
-    checkRunEntry({ outs: { "d/": { hash: h, files: { "f": h } } }, metrics: {} })!,
+    runEntryProblem({ outs: { "d/": { hash: h, files: { "f": h } } }, metrics: {} })!,
     /manifest does not match/,
+  );
+  const files = { "../up": h };
+  assert.match(
+    runEntryProblem({ outs: { "d/": { hash: manifestDigest(files), files } }, metrics: {} })!,
+    /manifest entry "\.\.\/up"/,
   );
 });
 
