@@ -7,16 +7,18 @@
  * with its denominator.
  *
  * Deps, in order: the `prepare` folder (its `test.bin`), the `target` folder (`model.weights`),
- * the `select` run's `checkpoints/` folder. Matrix var `queries`: the budget whose checkpoint
+ * the `select` run's `checkpoints/` folder, and the dataset's `ceiling` out (the ceiling and
+ * floor, the same for every substitute, measured once there). Matrix var `queries`: the budget whose checkpoint
  * is attacked. Outs: one JSON file (a metrics file). Params: `transfer.*`.
  *
  * @module
  */
 
 import { join } from "node:path";
-import { readSplitFile } from "../lib/data/mod.ts";
 import { initBackend, readClassifier } from "../lib/ml/mod.ts";
-import { attackModelOf, toUnit } from "../lib/adversarial/model.ts";
+import { attackModelOf } from "../lib/adversarial/model.ts";
+import { readAttackImages } from "../lib/adversarial/inputs.ts";
+import { paramsOf, parseReference } from "../lib/adversarial/reference_file.ts";
 import { measureTransfer, type Rate } from "../lib/adversarial/transfer.ts";
 import { parseTransferParams, transferParamIssues } from "../lib/adversarial/params.ts";
 import { checkpointFile } from "../lib/active/round.ts";
@@ -46,14 +48,14 @@ const rounded = (r: Rate): Rate => ({ ...r, rate: round6(r.rate) });
 export async function run(ctx: StageContext): Promise<void> {
   const { testSize, config } = parseTransferParams(ctx.params);
   const queries = ctx.vars.queries as number;
-  if (ctx.deps.length !== 3 || ctx.outs.length !== 1) {
+  if (ctx.deps.length !== 4 || ctx.outs.length !== 1) {
     throw new TypeError(
-      `Invalid stage ${ctx.name}: expected deps [prepare folder, target folder, checkpoints folder] and one out, got ${
+      `Invalid stage ${ctx.name}: expected deps [prepare folder, target folder, checkpoints folder, ceiling file] and one out, got ${
         JSON.stringify(ctx.deps)
       } → ${JSON.stringify(ctx.outs)}`,
     );
   }
-  const [dataDir, targetDir, checkpointDir] = ctx.deps as [string, string, string];
+  const [dataDir, targetDir, checkpointDir, refFile] = ctx.deps as [string, string, string, string];
   const index = JSON.parse(await Deno.readTextFile(join(checkpointDir, "index.json")));
   const entry = (index.checkpoints as { budget: number; queries: number; round: number }[])
     .find((c) => c.budget === queries);
@@ -63,10 +65,8 @@ export async function run(ctx: StageContext): Promise<void> {
     );
   }
   await initBackend();
-  const test = await readSplitFile(join(dataDir, "test.bin"));
-  const n = Math.min(testSize, test.count);
-  const pixels = test.height * test.width;
-  const x = toUnit(test.images.subarray(0, n * pixels));
+  const images = await readAttackImages(dataDir, testSize);
+  const reference = parseReference(await Deno.readTextFile(refFile), refFile, config, images.count);
   const target = await readClassifier(join(targetDir, "model.weights"));
   try {
     const substitute = await readClassifier(join(checkpointDir, checkpointFile(queries)));
@@ -74,29 +74,23 @@ export async function run(ctx: StageContext): Promise<void> {
       const result = measureTransfer(
         attackModelOf(substitute),
         attackModelOf(target),
-        x,
-        test.labels.subarray(0, n),
+        images.x,
+        images.labels,
         config,
+        reference,
       );
       await writeJson(ctx.outs[0]!, {
         ...result,
         agreement: round6(result.agreement),
         budget: queries,
-        dataset: test.dataset,
+        dataset: images.dataset,
         denominators: {
           ceiling: "target_correct",
           floor: "target_correct",
           transfer: "target_correct",
           white_box: "substitute_correct",
         },
-        params: {
-          attacks: config.attacks,
-          eps: config.eps,
-          pgd_step_ratio: config.pgdStepRatio,
-          pgd_steps: config.pgdSteps,
-          seed: config.seed,
-          test_size: n,
-        },
+        params: paramsOf(config, images.count),
         queries: entry.queries,
         repeat: typeof ctx.vars.repeat === "number" ? ctx.vars.repeat : null,
         round: entry.round,

@@ -99,9 +99,89 @@ function correctMask(predicted: Int32Array, labels: ArrayLike<number>): Uint8Arr
 
 const sum = (mask: Uint8Array) => mask.reduce((s, v) => s + v, 0);
 
+/** The target's side of a transfer run at one eps and attack: the same for every substitute. */
+export interface ReferenceRow {
+  readonly attack: TransferAttack;
+  readonly eps: number;
+  /** Target-crafted examples on the target. */
+  readonly ceiling: Rate;
+  /** Random ±eps sign noise on the target. */
+  readonly floor: Rate;
+}
+
 /**
- * Crafts and measures, for every eps and attack, on images `x` (row-major, [0, 1]) with true
- * `labels`. Deterministic for a config.
+ * What the target alone gives on the images, for every eps and attack: measured once per target
+ * (the `ceiling` stage) and shared by every substitute's transfer run.
+ */
+export interface TransferReference {
+  /** Images attacked. */
+  readonly images: number;
+  /** Images the target classifies correctly. */
+  readonly target_correct: number;
+  readonly rows: readonly ReferenceRow[];
+}
+
+/** Crafts examples on `model` against its own clean predictions (the attacks' default). */
+function craft(
+  model: AttackModel,
+  x: Float32Array,
+  clean: Int32Array,
+  attack: TransferAttack,
+  eps: number,
+  config: TransferConfig,
+): Float32Array {
+  return attack === "fgsm" ? fgsm(model, x, { eps, labels: clean }) : pgd(model, x, {
+    eps,
+    labels: clean,
+    steps: config.pgdSteps,
+    stepSize: eps * config.pgdStepRatio,
+    seed: deriveSeed(config.seed, "pgd", String(eps)),
+  });
+}
+
+function checkLabels(predicted: Int32Array, labels: ArrayLike<number>): void {
+  if (predicted.length !== labels.length) {
+    throw new RangeError(
+      `Invalid labels: expected ${predicted.length} (one per image), got ${labels.length}`,
+    );
+  }
+}
+
+/**
+ * The ceiling and the floor for every eps and attack, on images `x` (row-major, [0, 1]) with
+ * true `labels`. Deterministic for a config.
+ */
+export function measureReference(
+  target: AttackModel,
+  x: Float32Array,
+  labels: ArrayLike<number>,
+  config: TransferConfig,
+): TransferReference {
+  const clean = predictLabels(target, x);
+  checkLabels(clean, labels);
+  const ok = correctMask(clean, labels);
+  const nT = sum(ok);
+  const rows: ReferenceRow[] = [];
+  for (const eps of config.eps) {
+    const noise = signNoise(x, eps, deriveSeed(config.seed, "floor", String(eps)));
+    const floor = rate(countFooled(target, noise, labels, ok), nT);
+    for (const attack of config.attacks) {
+      const fromTarget = craft(target, x, clean, attack, eps, config);
+      rows.push({
+        attack,
+        eps,
+        ceiling: rate(countFooled(target, fromTarget, labels, ok), nT),
+        floor,
+      });
+    }
+  }
+  return { images: clean.length, target_correct: nT, rows };
+}
+
+/**
+ * Crafts on the substitute and measures, for every eps and attack, on images `x` (row-major,
+ * [0, 1]) with true `labels`; the ceiling and floor come from `reference` (measured on the same
+ * images and config, else a `RangeError`), by default measured here. Deterministic for a config.
  */
 export function measureTransfer(
   substitute: AttackModel,
@@ -109,48 +189,29 @@ export function measureTransfer(
   x: Float32Array,
   labels: ArrayLike<number>,
   config: TransferConfig,
+  reference?: TransferReference,
 ): TransferResult {
   const targetClean = predictLabels(target, x);
   const subClean = predictLabels(substitute, x);
-  if (targetClean.length !== labels.length) {
-    throw new RangeError(
-      `Invalid labels: expected ${targetClean.length} (one per image), got ${labels.length}`,
-    );
-  }
+  checkLabels(targetClean, labels);
   const targetOk = correctMask(targetClean, labels);
   const subOk = correctMask(subClean, labels);
   const nT = sum(targetOk);
   const nS = sum(subOk);
+  const ref = reference ?? measureReference(target, x, labels, config);
   let agree = 0;
   for (let i = 0; i < targetClean.length; i++) if (targetClean[i] === subClean[i]) agree++;
-  // Each attack raises the loss of the crafting model's own clean predictions (the attacks'
-  // default): pass those in rather than predicting the same images again per eps and attack.
-  const craft = (
-    model: AttackModel,
-    clean: Int32Array,
-    attack: TransferAttack,
-    eps: number,
-  ): Float32Array =>
-    attack === "fgsm" ? fgsm(model, x, { eps, labels: clean }) : pgd(model, x, {
-      eps,
-      labels: clean,
-      steps: config.pgdSteps,
-      stepSize: eps * config.pgdStepRatio,
-      seed: deriveSeed(config.seed, "pgd", String(eps)),
-    });
   const rows: TransferRow[] = [];
   for (const eps of config.eps) {
-    const noise = signNoise(x, eps, deriveSeed(config.seed, "floor", String(eps)));
-    const floor = rate(countFooled(target, noise, labels, targetOk), nT);
     for (const attack of config.attacks) {
-      const fromSub = craft(substitute, subClean, attack, eps);
-      const fromTarget = craft(target, targetClean, attack, eps);
+      const { ceiling, floor } = referenceRow(ref, attack, eps, targetClean.length, nT);
+      const fromSub = craft(substitute, x, subClean, attack, eps, config);
       rows.push({
         attack,
         eps,
         transfer: rate(countFooled(target, fromSub, labels, targetOk), nT),
         white_box: rate(countFooled(substitute, fromSub, labels, subOk), nS),
-        ceiling: rate(countFooled(target, fromTarget, labels, targetOk), nT),
+        ceiling,
         floor,
       });
     }
@@ -161,5 +222,28 @@ export function measureTransfer(
     substitute_correct: nS,
     agreement: targetClean.length === 0 ? 0 : agree / targetClean.length,
     rows,
+  };
+}
+
+// The reference's row for an eps and attack, checked against what this run sees of the target.
+function referenceRow(
+  ref: TransferReference,
+  attack: TransferAttack,
+  eps: number,
+  images: number,
+  targetCorrect: number,
+): ReferenceRow {
+  if (ref.images !== images || ref.target_correct !== targetCorrect) {
+    throw new RangeError(
+      `Invalid transfer reference: measured on ${ref.images} images (target correct on ${ref.target_correct}), this run has ${images} (${targetCorrect})`,
+    );
+  }
+  const row = ref.rows.find((r) => r.attack === attack && r.eps === eps);
+  if (!row) throw new RangeError(`Invalid transfer reference: no row for ${attack} at eps ${eps}`);
+  return {
+    attack,
+    eps,
+    ceiling: rate(row.ceiling.fooled, row.ceiling.of),
+    floor: rate(row.floor.fooled, row.floor.of),
   };
 }

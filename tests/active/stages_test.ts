@@ -11,6 +11,7 @@ import * as selectStage from "../../stages/select.ts";
 import * as seedingStage from "../../stages/seeding.ts";
 import * as stoppingStage from "../../stages/stopping.ts";
 import * as transferStage from "../../stages/transfer.ts";
+import * as ceilingStage from "../../stages/ceiling.ts";
 
 async function fixtures(dir: string): Promise<{ prepare: string; target: string }> {
   const rng = createRng(7);
@@ -102,7 +103,10 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
     const transferParams = {
       transfer: { test_size: 6, eps: [0.1, 0.5], pgd_steps: 2 },
     };
-    const transferDeps = [prepare, target, join(selectOut, "checkpoints") + "/"];
+    // The ceiling and floor, measured once on the target.
+    const refOut = join(dir, "ceiling.json");
+    await ceilingStage.run(context("ceiling@t", [prepare, target], [refOut], transferParams));
+    const transferDeps = [prepare, target, join(selectOut, "checkpoints") + "/", refOut];
     const tOut = join(dir, "transfer.json");
     const vars = { strategy: "entropy+clustering", repeat: 1, queries: 20 };
     await transferStage.run(context("transfer@t", transferDeps, [tOut], transferParams, vars));
@@ -121,9 +125,21 @@ Deno.test("select, seeding and stopping stages run end to end on tiny files", as
       assert.equal(row.floor.of, transfer.target_correct);
       assert.equal(row.white_box.of, transfer.substitute_correct);
     }
+    const reference = JSON.parse(await Deno.readTextFile(refOut));
+    assert.deepEqual(
+      reference.rows.map((r: { ceiling: unknown; floor: unknown }) => [r.ceiling, r.floor]),
+      transfer.rows.map((r: { ceiling: unknown; floor: unknown }) => [r.ceiling, r.floor]),
+    );
     const tAgain = join(dir, "transfer-again.json");
     await transferStage.run(context("transfer@t", transferDeps, [tAgain], transferParams, vars));
     assert.equal(await Deno.readTextFile(tAgain), await Deno.readTextFile(tOut));
+    // A reference measured at other params is refused, naming the file and the field.
+    const otherParams = { transfer: { ...transferParams.transfer, eps: [0.1] } };
+    await assert.rejects(
+      () => transferStage.run(context("transfer@t", transferDeps, [tAgain], otherParams, vars)),
+      (e: unknown) =>
+        e instanceof RangeError && e.message.includes(refOut) && /field "params"/.test(e.message),
+    );
     await assert.rejects(
       () =>
         transferStage.run(

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/ml/mod.ts";
-import { measureTransfer, type TransferConfig } from "../../lib/adversarial/transfer.ts";
+import {
+  measureReference,
+  measureTransfer,
+  type TransferConfig,
+} from "../../lib/adversarial/transfer.ts";
+import { parseReference, referenceJson } from "../../lib/adversarial/reference_file.ts";
 import { predictLabels } from "../../lib/adversarial/model.ts";
 import { createRng } from "../../lib/util/random.ts";
 import { linearModel } from "./_linear.ts";
@@ -79,6 +84,44 @@ Deno.test("measureTransfer() separates a poor substitute's transfer from the cei
   }
   // FGSM on a zero gradient does not move the images at all.
   assert.equal(result.rows[0]!.transfer.fooled, 0);
+  target.dispose();
+  substitute.dispose();
+});
+
+Deno.test("a reference measured once gives each substitute's run the same rows as measuring it there", () => {
+  const target = linearModel(W, [0, 0, 0]);
+  const substitute = linearModel([[1, -0.8, 0.4, 0.1], [-0.9, 1, 0.3, 0.4], [0.1, 0.2, -1, 0.9]], [
+    0,
+    0.1,
+    0,
+  ]);
+  const x = images(50);
+  const labels = predictLabels(target, x);
+  const reference = measureReference(target, x, labels, CONFIG);
+  assert.deepEqual(
+    measureTransfer(substitute, target, x, labels, CONFIG, reference),
+    measureTransfer(substitute, target, x, labels, CONFIG),
+  );
+  const text = JSON.stringify(referenceJson(reference, CONFIG, "toy", (v) => v));
+  assert.deepEqual(parseReference(text, "ref.json", CONFIG, 50), reference);
+  assert.throws(
+    () => parseReference(text, "ref.json", { ...CONFIG, seed: 2 }, 50),
+    /"ref\.json": field "params"/,
+  );
+  const broken = text.replace('"fooled":', '"fooled":-');
+  assert.throws(() => parseReference(broken, "ref.json", CONFIG, 50), /rows\[0\]\.ceiling\.fooled/);
+  assert.throws(
+    () =>
+      measureTransfer(
+        substitute,
+        target,
+        x.subarray(0, 40),
+        labels.subarray(0, 10),
+        CONFIG,
+        reference,
+      ),
+    /Invalid transfer reference: measured on 50 images/,
+  );
   target.dispose();
   substitute.dispose();
 });
