@@ -278,7 +278,8 @@ export function summarizeGrid(
     rounds += Object.values(work.selections).reduce((a, b) => a + b, 0);
     const s = workSeconds(work, costs);
     const total = Object.values(s).reduce((a, b) => a + b, 0);
-    const part = inst.stage as typeof PARTS[number];
+    // The ceiling is the target's side of the transfer, measured once per dataset.
+    const part = (inst.stage === "ceiling" ? "transfer" : inst.stage) as typeof PARTS[number];
     parts[part] += (total - s.deepfool) / 3600;
     parts.dfal_deepfool += s.deepfool / 3600;
     (inst.stage === "target" ? targets : rest).push(total);

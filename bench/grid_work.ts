@@ -80,22 +80,27 @@ function loopWork(active: Tree, vars: Tree): Work {
   return work({ infer, train32: trainN, deepfool, selections: { [strategy]: rounds } });
 }
 
-/** A transfer instance: per eps and attack, crafting on substitute and target, then the floor. */
-function transferWork(params: Tree): Work {
+/**
+ * A transfer instance crafts on its substitute (`side` "substitute"); a ceiling instance crafts
+ * on the target and adds the floor (`side` "target"), once per dataset.
+ */
+function transferWork(params: Tree, side: "substitute" | "target"): Work {
   const { testSize, config } = parseTransferParams(
     params as Parameters<typeof parseTransferParams>[0],
   );
   const n = Math.min(testSize, TEST);
-  // Both models classify the clean images; per eps the floor is one pass on the target; per
-  // attack each model crafts (its own labels first, then the gradients) and three passes count
-  // transfer, white box and ceiling.
-  let infer = 2 * n;
+  // transfer: both models classify the clean images; per attack the substitute crafts (its own
+  // labels first, then the gradients) and two passes count transfer and white box.
+  // ceiling: the target classifies the clean images; per eps the floor is one pass, per attack it
+  // crafts and one pass counts the ceiling.
+  const sub = side === "substitute";
+  let infer = (sub ? 2 : 1) * n;
   let grad = 0;
   for (const _eps of config.eps) {
-    infer += n;
+    if (!sub) infer += n;
     for (const attack of config.attacks) {
-      infer += 2 * n + 3 * n;
-      grad += 2 * n * (attack === "fgsm" ? 1 : config.pgdSteps);
+      infer += n + (sub ? 2 : 1) * n;
+      grad += n * (attack === "fgsm" ? 1 : config.pgdSteps);
     }
   }
   return work({ infer, grad });
@@ -121,6 +126,7 @@ export const COUNTED_STAGES = [
   "select",
   "seedsize",
   "transfer",
+  "ceiling",
   "pool_bug",
 ] as const;
 
@@ -139,7 +145,9 @@ export function instanceWork(inst: Instance): Work | null {
     case "seedsize":
       return loopWork(tree("active"), inst.vars as Tree);
     case "transfer":
-      return transferWork(p);
+      return transferWork(p, "substitute");
+    case "ceiling":
+      return transferWork(p, "target");
     case "pool_bug":
       return poolBugWork(p);
     case "seeding": {

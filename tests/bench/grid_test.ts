@@ -37,6 +37,7 @@ function gridSizes(params: Tree) {
     select: runs * len("select.strategies"),
     seedsize: runs * len("seedsize.sizes") * len("seedsize.budget"),
     transfer: runs * len("select.strategies") * len("transfer.budgets"),
+    ceiling: len("datasets"),
     poolBug: len("pool_bug.pools"),
     seedSizes: at("seedsize.sizes") as number[],
     seedsizeBudget: (at("seedsize.budget") as number[])[0]!,
@@ -115,7 +116,7 @@ Deno.test("DFAL runs DeepFool on dfal_subsample open images a round", async () =
   assert.equal(w.infer, a.seed_size + 11000 + rounds * (2000 + a.batch + 11000));
 });
 
-Deno.test("transfer: gradients per image per eps, FGSM 1 and PGD pgd_steps, on both models", async () => {
+Deno.test("transfer and ceiling: gradients per image per eps, FGSM 1 and PGD pgd_steps, once per model", async () => {
   const { instances, params } = await paper();
   const t = gridSizes(params).transfer_ as {
     test_size: number;
@@ -127,10 +128,17 @@ Deno.test("transfer: gradients per image per eps, FGSM 1 and PGD pgd_steps, on b
   assert.equal(transfer.length, gridSizes(params).transfer);
   const w = instanceWork(transfer[0]!)!;
   const perEps = t.attacks.reduce((s, a) => s + (a === "fgsm" ? 1 : t.pgd_steps), 0);
-  assert.equal(w.grad, 2 * t.test_size * t.eps.length * perEps);
-  // Clean passes on both models, then per eps the floor and per attack 2 label + 3 count passes.
-  assert.equal(w.infer, t.test_size * (2 + t.eps.length * (1 + 5 * t.attacks.length)));
+  // Crafting on the substitute only: the target's side is the ceiling stage's, once per dataset.
+  assert.equal(w.grad, t.test_size * t.eps.length * perEps);
+  // Clean passes on both models, then per attack a label pass and 2 count passes.
+  assert.equal(w.infer, t.test_size * (2 + t.eps.length * 3 * t.attacks.length));
   assert.equal(w.train32 + w.deepfool, 0);
+  const ceiling = instances.filter((i) => i.stage === "ceiling");
+  assert.equal(ceiling.length, gridSizes(params).ceiling);
+  const c = instanceWork(ceiling[0]!)!;
+  assert.equal(c.grad, t.test_size * t.eps.length * perEps);
+  // The target's clean pass, per eps the floor, per attack a label pass and the ceiling's count.
+  assert.equal(c.infer, t.test_size * (1 + t.eps.length * (1 + 2 * t.attacks.length)));
 });
 
 Deno.test("pool_bug: a whole-pool fit at batch 1 and the test set on both models", async () => {
@@ -169,11 +177,12 @@ Deno.test("summarizeGrid counts the paper profile's instances, rounds and parts"
     select: g.select,
     seedsize: g.seedsize,
     transfer: g.transfer,
+    ceiling: g.ceiling,
     pool_bug: g.poolBug,
   });
   assert.equal(
     r.instances.counted,
-    g.targets + g.seeding + g.select + g.seedsize + g.transfer + g.poolBug,
+    g.targets + g.seeding + g.select + g.seedsize + g.transfer + g.ceiling + g.poolBug,
   );
   const a = g.active as { seed_size: number; batch: number; budget: number };
   const seedRounds = g.seedSizes.reduce(
