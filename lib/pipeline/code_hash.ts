@@ -6,10 +6,11 @@
  *
  * @module
  */
-import { dirname, join, relative, resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canonicalJson, type Digest, type HashCache, sha256 } from "./hash.ts";
-import { exists, writeFileAtomic } from "./fs_util.ts";
+import { writeFileAtomic } from "./fs_util.ts";
+import { findProjectConfig } from "./sandbox_args.ts";
 
 /** The code identity of one run module. */
 export interface CodeInfo {
@@ -163,18 +164,8 @@ interface DenoInfo {
   npmPackages?: Record<string, { name: string; version: string; dependencies?: string[] }>;
 }
 
+// The deno.json(c) governing a folder and its lock, as the sandbox finds them for the child.
 function findConfigFiles(start: string): string[] {
-  let dir = start;
-  while (true) {
-    for (const name of ["deno.json", "deno.jsonc"]) {
-      const p = join(dir, name);
-      if (exists(p)) {
-        const lock = join(dir, "deno.lock");
-        return exists(lock) ? [p, lock] : [p];
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return [];
-    dir = parent;
-  }
+  const found = findProjectConfig(start);
+  return found ? [found.config, ...(found.lock ? [found.lock] : [])] : [];
 }

@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { AwsClient } from "aws4fetch";
 import { parse as parseYaml } from "yaml";
 import { type Cache, objectRel, type RunEntry, runEntryProblem, runRel } from "./cache.ts";
-import { type Digest, manifestDigest, sha256 } from "./hash.ts";
+import { type Digest, sha256 } from "./hash.ts";
 import { exists, tempSibling, writeFileAtomic } from "./fs_util.ts";
 
 /** Where a remote lives. */
