@@ -91,6 +91,17 @@ export class MissingOutProvider {
     return { hashes, missing, needs };
   }
 
+  /**
+   * Whether `name` left only some of its outs missing, so that its committed ones are in place
+   * (a run's traces and summary beside its missing weights): a stage with `needs_large: false`
+   * runs without the rest. One that left every out missing (a profile whose outs git ignores
+   * altogether, as smoke's) it still needs.
+   */
+  onlyLargeFilesMissing(name: string): boolean {
+    const missing = this.#leftMissing.get(name) ?? new Set();
+    return (this.#byName.get(name)?.outs ?? []).some((o) => !missing.has(o));
+  }
+
   /** Provides the outs `name` left missing, once (later callers share the first attempt). */
   provide(name: string, forWhom: string): Promise<string | undefined> {
     let p = this.#providing.get(name);

@@ -292,11 +292,14 @@ export class ReproRun {
   }
 
   /**
-   * Brings back the large outs its deps name that were left missing (unless it reads only
-   * committed files: figures and reports need no weights); returns why it could not.
+   * Brings back the large outs its deps name that were left missing (a stage that reads only
+   * committed files, such as figures and reports, skips the large files inside folders that
+   * are there); returns why it could not.
    */
   async #provideNeeds(inst: Instance, at: Keyed): Promise<string | undefined> {
-    const needs = inst.needsLarge === false ? [] : [...at.deps.needs];
+    const needs = [...at.deps.needs].filter((up) =>
+      inst.needsLarge !== false || !this.#missingOuts.onlyLargeFilesMissing(up)
+    );
     // While it waits for those, it does not hold a worker back from others.
     if (needs.length) this.#children.unready(inst.name);
     for (const up of needs) {

@@ -186,3 +186,36 @@ Deno.test("a stage with needs_large: false runs on its deps' committed files; no
     cleanup(dir);
   }
 });
+
+Deno.test("a stage with needs_large: false still gets a dep whose whole out git ignores", async () => {
+  const dir = copyFixture("missing_folder");
+  // As the smoke profile: git ignores the outs altogether, so none of them is committed.
+  Deno.writeTextFileSync(join(dir, ".gitignore"), "out/\n.quarry/\n");
+  Deno.writeTextFileSync(
+    join(dir, "stages/light.ts"),
+    `export async function run(ctx: { params: Record<string, unknown>; deps: readonly string[]; outs: readonly string[] }) {
+  const index = await Deno.readTextFile(\`\${ctx.deps[0]}ckpt/index.json\`);
+  await Deno.writeTextFile(ctx.outs[0]!, JSON.stringify({ n: index.length * Number(ctx.params.scale) }) + "\\n");
+}
+`,
+  );
+  Deno.writeTextFileSync(
+    join(dir, "pipeline.yaml"),
+    Deno.readTextFileSync(join(dir, "pipeline.yaml")) +
+      "  light:\n    run: stages/light.ts\n    params: [scale]\n    deps: [out/snap/]\n" +
+      "    outs: [light.json]\n    needs_large: false\n",
+  );
+  assert.equal(new Deno.Command("git", { args: ["init", "-q"], cwd: dir }).outputSync().code, 0);
+  try {
+    assert.equal((await reproJson(dir)).code, 0);
+    Deno.removeSync(join(dir, "out/snap"), { recursive: true });
+    Deno.removeSync(join(dir, ".quarry", "cache"), { recursive: true });
+    const r = await reproJson(dir, ["light", "--set", "scale=2"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.result.ran, ["light"]);
+    assert.match(r.stderr, /snap: reran in .* byte-identical to pipeline.lock/);
+    assert.ok(exists(join(dir, "out/snap/ckpt/index.json")));
+  } finally {
+    cleanup(dir);
+  }
+});
