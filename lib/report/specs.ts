@@ -299,7 +299,14 @@ export function transferSpec(
     type: "nominal",
     title: null,
     scale: { domain: order },
-    legend: { orient: "bottom", columns: 3, symbolType: "stroke", symbolStrokeWidth: 2.5 },
+    // Opaque symbols: the legend would take the band layer's opacity (0.15) and be near white.
+    legend: {
+      orient: "bottom",
+      columns: 3,
+      symbolType: "stroke",
+      symbolStrokeWidth: 2.5,
+      symbolOpacity: 1,
+    },
   };
   const x = xEncoding(points, "Queries");
   const y = {

@@ -185,4 +185,10 @@ Deno.test("buildFigures() draws Fig. 9 per dataset and attack from transfer resu
   assert.deepEqual(fig9.map((f) => f.id), ["fig9-mnist-pgd"]);
   assert.match(fig9[0]!.svg, /Ceiling/);
   assert.match(fig9[0]!.svg, /DFAL/);
+  // Legend symbols are opaque, not the band layer's 0.15.
+  const symbols = [
+    ...fig9[0]!.svg.matchAll(/role-legend-symbol[^>]*><path[^>]*opacity="([\d.]+)"/g),
+  ];
+  assert.ok(symbols.length >= 3, "one symbol per series");
+  assert.ok(symbols.every((m) => m[1] === "1"), symbols.map((m) => m[1]).join(","));
 });
