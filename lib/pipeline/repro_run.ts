@@ -242,6 +242,8 @@ export class ReproRun {
       this.#entries[inst.name] = { ...prev, ...refreshed(prev, inst, at) };
       return this.#finish(inst.name, "up-to-date", t0);
     }
+    // A remote fetch or another shard's run may take long: hold no worker back meanwhile.
+    if (this.#o.beforeRestore) this.#children.unready(inst.name);
     const waited = await this.#o.beforeRestore?.(inst.name, at.key);
     if (waited) return this.#finish(inst.name, "failed", t0, waited);
     const warn = (message: string) => this.#emit({ type: "warning", name: inst.name, message });

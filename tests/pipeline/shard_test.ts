@@ -8,7 +8,7 @@ import {
   expectedCosts,
   planShard,
 } from "../../lib/pipeline/shard.ts";
-import { cleanup, cli, copyFixture, fixturePath, reproJson } from "./_helpers.ts";
+import { cleanup, cli, copyFixture, exists, fixturePath, reproJson } from "./_helpers.ts";
 
 const REPO_PIPELINE = fileURLToPath(new URL("../../pipeline.yaml", import.meta.url));
 
@@ -29,19 +29,19 @@ Deno.test("shards: the paper profile splits 4 ways, balanced, shared upstream on
   const g = await analyze(REPO_PIPELINE, "paper");
   const all = shards(g, 4);
   const plans = all.map((s) => s.shard!);
-  const isMatrixFanOut = (n: string) => !/^(prepare|target|plots|report)(@|$)/.test(n);
+  // prepare, target and ceiling (one per dataset, read by many) are the shared upstream.
+  const isMatrixFanOut = (n: string) => !/^(prepare|target|ceiling|plots|report)(@|$)/.test(n);
   const fanOut = g.instances.map((i) => i.name).filter(isMatrixFanOut);
   // every matrix (fan-out) instance in exactly one shard
   assert.deepEqual(plans.flatMap((p) => p.own).sort(), [...fanOut].sort());
-  // prepare/target run in at most one shard (shard 1); the others wait for them
+  // prepare/target/ceiling run in at most one shard (shard 1); the others wait for them
   const running = all.map((s, k) =>
     s.selected.filter((n) => !plans[k]!.waits || plans[k]!.own.includes(n))
   );
-  const sharedRuns = running.map((r) => r.filter((n) => /^(prepare|target)@/.test(n)).length);
-  assert.deepEqual(sharedRuns, [4, 0, 0, 0]);
-  assert.ok(
-    plans.slice(1).every((p) => p.waits && p.shared.every((n) => /^(prepare|target)@/.test(n))),
-  );
+  const shared = /^(prepare|target|ceiling)@/;
+  const sharedRuns = running.map((r) => r.filter((n) => shared.test(n)).length);
+  assert.deepEqual(sharedRuns, [6, 0, 0, 0]);
+  assert.ok(plans.slice(1).every((p) => p.waits && p.shared.every((n) => shared.test(n))));
   // no shard plans plots or report
   assert.ok(all.every((s) => !s.selected.some((n) => n === "plots" || n === "report")));
   assert.deepEqual(plans[0]!.aggregating, ["plots", "report"]);
@@ -115,13 +115,19 @@ Deno.test("shards: a waiting shard picks up shard 1's shared upstream as it appe
   const cache = Deno.makeTempDirSync({ prefix: "quarry-shared-cache-" });
   const [one, two] = [copyFixture("scale"), copyFixture("scale")];
   try {
-    // shard 2 starts first and waits; shard 1 starts once shard 2 is waiting
+    // shard 2 starts first and waits; shard 1 starts once shard 2 holds its workspace (and a
+    // moment more: on a loaded machine shard 2 may still find some of the upstream already there)
     const waiting = reproJson(two!, ["--cache", cache, "--shard", "2/3", "--shard-wait", "120"]);
+    while (!exists(join(two!, ".quarry", "repro.pid"))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300));
     const first = await reproJson(one!, ["--cache", cache, "--shard", "1/3"]);
     assert.equal(first.code, 0, first.stderr);
     const second = await waiting;
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stderr, /shard 2\/3: waiting for prepare@a \(shard 1 produces it\)/);
+    assert.match(
+      second.stderr,
+      /shard 2\/3: waiting for (prepare|target)@[ab] \(shard 1 produces it\)/,
+    );
     assert.ok(
       second.result.ran!.every((n) => !/^(prepare|target)@/.test(n)),
       second.result.ran!.join(),
