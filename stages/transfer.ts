@@ -66,7 +66,11 @@ export async function run(ctx: StageContext): Promise<void> {
   }
   await initBackend();
   const images = await readAttackImages(dataDir, testSize);
-  const reference = parseReference(await Deno.readTextFile(refFile), refFile, config, images.count);
+  const reference = parseReference(await Deno.readTextFile(refFile), refFile, {
+    dataset: images.dataset,
+    config,
+    testSize: images.count,
+  });
   const target = await readClassifier(join(targetDir, "model.weights"));
   try {
     const substitute = await readClassifier(join(checkpointDir, checkpointFile(queries)));

@@ -6,7 +6,14 @@
  * @module
  */
 
-import type { ReferenceRow, TransferConfig, TransferReference } from "./transfer.ts";
+import {
+  type Rate,
+  type ReferenceRow,
+  TRANSFER_ATTACKS,
+  type TransferAttack,
+  type TransferConfig,
+  type TransferReference,
+} from "./transfer.ts";
 
 /** The JSON the `ceiling` stage writes (rates rounded for reading; counts exact). */
 export function referenceJson(
@@ -41,48 +48,89 @@ export function paramsOf(config: TransferConfig, testSize: number): Record<strin
 }
 
 /**
- * Reads a reference written by {@linkcode referenceJson} for a run at `config` on `testSize`
- * images; a `RangeError` names the file and the field when it is malformed or was measured at
- * other params.
+ * Reads a reference written by {@linkcode referenceJson} for a run on `dataset` at `config` on
+ * `testSize` images; a `RangeError` names the file and the field when it is malformed, was
+ * measured elsewhere or at other params, or lacks (or repeats) a row of the config.
  */
 export function parseReference(
   text: string,
   file: string,
-  config: TransferConfig,
-  testSize: number,
+  expected: { dataset: string; config: TransferConfig; testSize: number },
 ): TransferReference {
-  const bad = (field: string, expected: string): never => {
+  const bad = (field: string, want: string): never => {
     throw new RangeError(
-      `Invalid transfer reference "${file}": field "${field}": expected ${expected}`,
+      `Invalid transfer reference "${file}": field "${field}": expected ${want}`,
     );
   };
-  let raw: Record<string, unknown>;
+  let raw: Record<string, unknown> | null;
   try {
     raw = JSON.parse(text);
   } catch {
     return bad("(file)", "JSON");
   }
-  const want = JSON.stringify(paramsOf(config, testSize));
-  if (JSON.stringify(raw.params) !== want) bad("params", `${want} (this run's transfer params)`);
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return bad("(file)", "an object");
+  }
+  if (raw.dataset !== expected.dataset) bad("dataset", JSON.stringify(expected.dataset));
+  const want = sortedJson(paramsOf(expected.config, expected.testSize));
+  if (sortedJson(raw.params) !== want) bad("params", `${want} (this run's transfer params)`);
   const count = (v: unknown, field: string) =>
     Number.isSafeInteger(v) && (v as number) >= 0 ? v as number : bad(field, "a count");
   const images = count(raw.images, "images");
   const targetCorrect = count(raw.target_correct, "target_correct");
   if (!Array.isArray(raw.rows)) return bad("rows", "a list");
-  const rows = (raw.rows as Record<string, unknown>[]).map((r, i): ReferenceRow => {
-    const rate = (k: "ceiling" | "floor") => {
-      const v = (r?.[k] ?? {}) as Record<string, unknown>;
-      const fooled = count(v.fooled, `rows[${i}].${k}.fooled`);
-      const of = count(v.of, `rows[${i}].${k}.of`);
-      return { fooled, of, rate: of === 0 ? 0 : fooled / of };
-    };
-    if (typeof r?.eps !== "number") bad(`rows[${i}].eps`, "a number");
-    return {
-      attack: r.attack as ReferenceRow["attack"],
-      eps: r.eps as number,
-      ceiling: rate("ceiling"),
-      floor: rate("floor"),
-    };
-  });
+  const rows = (raw.rows as unknown[]).map((r, i) => parseRow(r, `rows[${i}]`, targetCorrect, bad));
+  const { eps, attacks } = expected.config;
+  const keys = rows.map((r) => `${r.attack}@${r.eps}`);
+  const wantKeys = eps.flatMap((e) => attacks.map((a) => `${a}@${e}`));
+  if (new Set(keys).size !== keys.length || [...new Set(wantKeys)].some((k) => !keys.includes(k))) {
+    bad("rows", `one row per attack and eps of the config (${[...new Set(wantKeys)].join(", ")})`);
+  }
   return { images, target_correct: targetCorrect, rows };
+}
+
+function parseRow(
+  raw: unknown,
+  at: string,
+  targetCorrect: number,
+  bad: (field: string, want: string) => never,
+): ReferenceRow {
+  const r = (raw ?? {}) as Record<string, unknown>;
+  if (!(TRANSFER_ATTACKS as readonly unknown[]).includes(r.attack)) {
+    bad(`${at}.attack`, TRANSFER_ATTACKS.join(" or "));
+  }
+  if (typeof r.eps !== "number") bad(`${at}.eps`, "a number");
+  const rate = (k: "ceiling" | "floor"): Rate => {
+    const v = (r[k] ?? {}) as Record<string, unknown>;
+    const of = v.of;
+    if (of !== targetCorrect) bad(`${at}.${k}.of`, `${targetCorrect} (target_correct)`);
+    const fooled = v.fooled;
+    if (
+      !Number.isSafeInteger(fooled) || (fooled as number) < 0 || (fooled as number) > targetCorrect
+    ) {
+      bad(`${at}.${k}.fooled`, `a count up to ${targetCorrect}`);
+    }
+    return {
+      fooled: fooled as number,
+      of: targetCorrect,
+      rate: targetCorrect === 0 ? 0 : (fooled as number) / targetCorrect,
+    };
+  };
+  return {
+    attack: r.attack as TransferAttack,
+    eps: r.eps as number,
+    ceiling: rate("ceiling"),
+    floor: rate("floor"),
+  };
+}
+
+// JSON with object keys sorted, to compare params whatever order a file wrote them in.
+function sortedJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : v,
+  );
 }

@@ -57,9 +57,14 @@ export interface ReproOptions {
   readonly onEvent?: (event: ReproEvent) => void;
   /**
    * Scale-out hook (`scale_out.ts`), before the cache lookup of an instance that is not up to
-   * date: fetch its run record from a remote, or wait for another shard; a problem fails it.
+   * date: fetch its run record from a remote, or wait for another shard (calling `onWait` first);
+   * a problem fails it.
    */
-  readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
+  readonly beforeRestore?: (
+    name: string,
+    key: Digest,
+    onWait?: () => void,
+  ) => Promise<string | undefined>;
   /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
   readonly afterStore?: (name: string, key: Digest) => Promise<void>;
   /** Check mode restores these instead of rerunning them (a shard's shared upstream: shard 1's). */

@@ -34,9 +34,15 @@ export interface MissingOutContext {
   /** Check mode: a rerun that differs from the lock goes into `mismatched`. */
   readonly check: boolean;
   readonly mismatched: Set<string>;
+  /** The outs git ignores (`ignoredOutsOf`). */
+  readonly ignored: ReadonlySet<string>;
   /** Timing samples of this run (a rerun adds its own). */
   readonly samples: Map<string, TimingSample>;
-  readonly beforeRestore?: (name: string, key: Digest) => Promise<string | undefined>;
+  readonly beforeRestore?: (
+    name: string,
+    key: Digest,
+    onWait?: () => void,
+  ) => Promise<string | undefined>;
   readonly afterStore?: (name: string, key: Digest) => Promise<void>;
 }
 
@@ -92,14 +98,13 @@ export class MissingOutProvider {
   }
 
   /**
-   * Whether `name` left only some of its outs missing, so that its committed ones are in place
-   * (a run's traces and summary beside its missing weights): a stage with `needs_large: false`
-   * runs without the rest. One that left every out missing (a profile whose outs git ignores
-   * altogether, as smoke's) it still needs.
+   * Whether `name` has outs that git does not ignore: they are committed, and in place (else it
+   * would be stale, not up to date), so what it left missing is only its ignored large files (a
+   * run's weights beside its traces and summary). A stage with `needs_large: false` runs without
+   * them; a producer whose every out git ignores (smoke's) it still needs.
    */
-  onlyLargeFilesMissing(name: string): boolean {
-    const missing = this.#leftMissing.get(name) ?? new Set();
-    return (this.#byName.get(name)?.outs ?? []).some((o) => !missing.has(o));
+  hasCommittedOuts(name: string): boolean {
+    return (this.#byName.get(name)?.outs ?? []).some((o) => !this.#c.ignored.has(o));
   }
 
   /** Provides the outs `name` left missing, once (later callers share the first attempt). */

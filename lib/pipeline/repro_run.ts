@@ -125,6 +125,7 @@ export class ReproRun {
       emit: this.#emit,
       check: this.#check,
       mismatched: this.#mismatched,
+      ignored: this.#ignored,
       samples: this.#samples,
       ...(options.beforeRestore ? { beforeRestore: options.beforeRestore } : {}),
       ...(options.afterStore ? { afterStore: options.afterStore } : {}),
@@ -157,10 +158,18 @@ export class ReproRun {
   // Finished instances land in the lock (and their durations in the timing record) as they come,
   // at most every LOCK_FLUSH_MS, so a run that is killed keeps them, and what is done can be
   // committed while the rest runs.
-  #flush(): void {
+  // A lock that cannot be written now (a merge conflict in it, a full disk) fails no instance:
+  // the run warns and goes on, and the end of the run writes it or fails loudly.
+  #flush(name: string): void {
     if (this.#check || performance.now() - this.#flushedAt < LOCK_FLUSH_MS) return;
-    saveLock(this.#ws.lockPath, this.#graph.profile, this.#entries);
     this.#flushedAt = performance.now();
+    try {
+      saveLock(this.#ws.lockPath, this.#graph.profile, this.#entries);
+    } catch (e) {
+      const message = `could not write pipeline.lock now (${(e as Error).message}); ` +
+        `it is written at the end of the run`;
+      this.#emit({ type: "warning", name, message });
+    }
     this.#recordTimings();
   }
 
@@ -174,7 +183,7 @@ export class ReproRun {
   #finish(name: string, outcome: Outcome, t0: number, error?: string, log?: string): Outcome {
     this.#outcomes.set(name, { outcome, ...(error ? { error } : {}) });
     this.#children.settled(name, this.#nowReady(name));
-    if (outcome === "ran" || outcome === "restored") this.#flush();
+    if (outcome === "ran" || outcome === "restored") this.#flush(name);
     this.#emit({
       type: "finish",
       name,
@@ -242,9 +251,12 @@ export class ReproRun {
       this.#entries[inst.name] = { ...prev, ...refreshed(prev, inst, at) };
       return this.#finish(inst.name, "up-to-date", t0);
     }
-    // A remote fetch or another shard's run may take long: hold no worker back meanwhile.
-    if (this.#o.beforeRestore) this.#children.unready(inst.name);
-    const waited = await this.#o.beforeRestore?.(inst.name, at.key);
+    // Waiting for another shard's run may take long: hold no worker back meanwhile.
+    const waited = await this.#o.beforeRestore?.(
+      inst.name,
+      at.key,
+      () => this.#children.unready(inst.name),
+    );
     if (waited) return this.#finish(inst.name, "failed", t0, waited);
     const warn = (message: string) => this.#emit({ type: "warning", name: inst.name, message });
     const restored = tryRestore(ws, inst, at.key, this.#runDir, warn);
@@ -283,12 +295,11 @@ export class ReproRun {
       removePath(dir);
       return this.#finish(inst.name, "failed", t1, (e as Error).message, r.log);
     }
+    // The entry is complete before the outs move, so no flush sees new outs with an old entry.
+    const entry = { ...lockEntry(inst, at, collected), ...(await this.#large(collected)) };
     placeOuts(this.#ws, inst, dir, collected);
     removePath(dir);
-    this.#entries[inst.name] = {
-      ...lockEntry(inst, at, collected),
-      ...(await this.#large(collected)),
-    };
+    this.#entries[inst.name] = entry;
     this.#samples.set(inst.name, { key: at.key, seconds: r.seconds, measures: r.measures });
     return this.#finish(inst.name, "ran", t1, undefined, r.log);
   }
@@ -300,7 +311,7 @@ export class ReproRun {
    */
   async #provideNeeds(inst: Instance, at: Keyed): Promise<string | undefined> {
     const needs = [...at.deps.needs].filter((up) =>
-      inst.needsLarge !== false || !this.#missingOuts.onlyLargeFilesMissing(up)
+      inst.needsLarge !== false || !this.#missingOuts.hasCommittedOuts(up)
     );
     // While it waits for those, it does not hold a worker back from others.
     if (needs.length) this.#children.unready(inst.name);

@@ -35,7 +35,12 @@ export interface ScaleOutOptions {
 /** The hooks `reproduce()` takes, and what they moved. */
 export interface ScaleOutHooks {
   /** Before a cache lookup: returns a problem to fail the instance with, else `undefined`. */
-  readonly beforeRestore: (name: string, key: Digest) => Promise<string | undefined>;
+  /** Fetches from the remote, or waits for another shard, calling `onWait` before it waits. */
+  readonly beforeRestore: (
+    name: string,
+    key: Digest,
+    onWait?: () => void,
+  ) => Promise<string | undefined>;
   /** After a fresh result was stored in the local cache. */
   readonly afterStore: (name: string, key: Digest) => Promise<void>;
   /** Instances pushed to / pulled from the remote, and pushes that failed. */
@@ -74,8 +79,13 @@ export function scaleOutHooks(o: ScaleOutOptions): ScaleOutHooks {
     }
   };
 
-  const beforeRestore = async (name: string, key: Digest): Promise<string | undefined> => {
+  const beforeRestore = async (
+    name: string,
+    key: Digest,
+    onWait?: () => void,
+  ): Promise<string | undefined> => {
     if (await fetch(name, key) || !o.awaited?.has(name)) return undefined;
+    onWait?.();
     const limit = (o.waitSeconds ?? DEFAULT_SHARD_WAIT_SECONDS) * 1000;
     const shard = o.shard ? `shard ${o.shard.index}/${o.shard.count}` : "this shard";
     log(`${shard}: waiting for ${name} (shard 1 produces it) to appear in ${where}`);

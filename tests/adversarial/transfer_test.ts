@@ -103,13 +103,18 @@ Deno.test("a reference measured once gives each substitute's run the same rows a
     measureTransfer(substitute, target, x, labels, CONFIG),
   );
   const text = JSON.stringify(referenceJson(reference, CONFIG, "toy", (v) => v));
-  assert.deepEqual(parseReference(text, "ref.json", CONFIG, 50), reference);
-  assert.throws(
-    () => parseReference(text, "ref.json", { ...CONFIG, seed: 2 }, 50),
-    /"ref\.json": field "params"/,
-  );
-  const broken = text.replace('"fooled":', '"fooled":-');
-  assert.throws(() => parseReference(broken, "ref.json", CONFIG, 50), /rows\[0\]\.ceiling\.fooled/);
+  const at = { dataset: "toy", config: CONFIG, testSize: 50 };
+  assert.deepEqual(parseReference(text, "ref.json", at), reference);
+  const refused = (t: string, field: RegExp, other: Partial<typeof at> = {}) =>
+    assert.throws(() => parseReference(t, "ref.json", { ...at, ...other }), field);
+  refused(text, /"ref\.json": field "params"/, { config: { ...CONFIG, seed: 2 } });
+  refused(text, /field "dataset"/, { dataset: "mnist" });
+  refused(text.replace('"fooled":', '"fooled":-'), /field "rows\[0\]\.ceiling\.fooled"/);
+  refused(text.replace('"attack":"fgsm"', '"attack":"cw"'), /field "rows\[0\]\.attack"/);
+  refused("null", /field "\(file\)": expected an object/);
+  const rows = JSON.parse(text).rows;
+  refused(JSON.stringify({ ...JSON.parse(text), rows: [...rows, rows[0]] }), /field "rows"/);
+  refused(JSON.stringify({ ...JSON.parse(text), rows: rows.slice(1) }), /field "rows"/);
   assert.throws(
     () =>
       measureTransfer(

@@ -41,3 +41,31 @@ Deno.test("a finished instance is in pipeline.lock and the timing record while t
     cleanup(dir);
   }
 });
+
+Deno.test("a lock that cannot be written mid-run fails no instance; the run warns and goes on", async () => {
+  const dir = copyFixture("parallel");
+  try {
+    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
+    assert.ok(analysis.ok);
+    const lockPath = join(dir, "pipeline.lock");
+    const warnings: string[] = [];
+    const result = await reproduce(analysis.graph, openWorkspace(analysis.graph), {
+      jobs: 1,
+      onEvent: (ev) => {
+        // A merge conflict left in the lock while the run goes on, resolved before it ends.
+        if (ev.type === "start" && ev.name === "slow@a") {
+          Deno.writeTextFileSync(lockPath, "<<<<<<< HEAD\n");
+        }
+        if (ev.type === "start" && ev.name === "join") Deno.removeSync(lockPath);
+        if (ev.type === "warning") warnings.push(ev.message);
+      },
+    });
+    assert.deepEqual(result.ran, ["slow@a", "slow@b", "join"]);
+    assert.equal(result.failed.length, 0);
+    assert.ok(warnings.some((w) => /could not write pipeline\.lock now/.test(w)), warnings.join());
+    const final = readLockFile(lockPath).profiles[analysis.graph.profile] ?? {};
+    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
+  } finally {
+    cleanup(dir);
+  }
+});
