@@ -336,10 +336,9 @@ function saveLock(path: string, profile: string, entries: Record<string, LockEnt
   writeLockFile(path, next);
 }
 
-/** The lock entry of an instance whose outs are `run`'s (fresh or restored). */
-function lockEntry(inst: Instance, at: Keyed, run: RunEntry): LockEntry {
+/** What a lock entry says of an instance besides its key and outs. */
+function described(inst: Instance, at: Keyed) {
   return {
-    key: at.key,
     stage: inst.stage,
     run: inst.run,
     vars: inst.vars,
@@ -347,20 +346,15 @@ function lockEntry(inst: Instance, at: Keyed, run: RunEntry): LockEntry {
     deps: at.deps.hashes,
     code: at.code.files,
     packages: at.code.packages,
-    ...recordedOf(run),
   };
+}
+
+/** The lock entry of an instance whose outs are `run`'s (fresh or restored). */
+function lockEntry(inst: Instance, at: Keyed, run: RunEntry): LockEntry {
+  return { key: at.key, ...described(inst, at), ...recordedOf(run) };
 }
 
 // Same key: only cosmetic fields may need updating (e.g. an entry written by an older runner).
 function refreshed(prev: LockEntry, inst: Instance, at: Keyed) {
-  return {
-    stage: inst.stage,
-    run: inst.run,
-    vars: inst.vars,
-    params: inst.params,
-    deps: at.deps.hashes,
-    code: at.code.files,
-    packages: at.code.packages,
-    outs: prev.outs,
-  };
+  return { ...described(inst, at), outs: prev.outs };
 }

@@ -150,9 +150,10 @@ Deno.test("large files inside folder outs and folder deps may stay missing too",
   }
 });
 
-Deno.test("a stage with needs_large: false runs on its deps' committed files; nothing is rerun for it", async () => {
+/** The missing_folder fixture with a `light` stage (`needs_large: false`) reading `out/snap/`. */
+function lightFixture(gitignore: string, out: string): string {
   const dir = copyFixture("missing_folder");
-  Deno.writeTextFileSync(join(dir, ".gitignore"), "*.weights\n.quarry/\n");
+  Deno.writeTextFileSync(join(dir, ".gitignore"), gitignore);
   Deno.writeTextFileSync(
     join(dir, "stages/light.ts"),
     `export async function run(ctx: { params: Record<string, unknown>; deps: readonly string[]; outs: readonly string[] }) {
@@ -165,9 +166,14 @@ Deno.test("a stage with needs_large: false runs on its deps' committed files; no
     join(dir, "pipeline.yaml"),
     Deno.readTextFileSync(join(dir, "pipeline.yaml")) +
       "  light:\n    run: stages/light.ts\n    params: [scale]\n    deps: [out/snap/]\n" +
-      "    outs: [out/light.json]\n    needs_large: false\n",
+      `    outs: [${out}]\n    needs_large: false\n`,
   );
   assert.equal(new Deno.Command("git", { args: ["init", "-q"], cwd: dir }).outputSync().code, 0);
+  return dir;
+}
+
+Deno.test("a stage with needs_large: false runs on its deps' committed files; nothing is rerun for it", async () => {
+  const dir = lightFixture("*.weights\n.quarry/\n", "out/light.json");
   const large = ["out/snap/model.weights", "out/snap/ckpt/q1.weights"];
   try {
     assert.equal((await reproJson(dir)).code, 0);
@@ -188,24 +194,8 @@ Deno.test("a stage with needs_large: false runs on its deps' committed files; no
 });
 
 Deno.test("a stage with needs_large: false still gets a dep whose whole out git ignores", async () => {
-  const dir = copyFixture("missing_folder");
   // As the smoke profile: git ignores the outs altogether, so none of them is committed.
-  Deno.writeTextFileSync(join(dir, ".gitignore"), "out/\n.quarry/\n");
-  Deno.writeTextFileSync(
-    join(dir, "stages/light.ts"),
-    `export async function run(ctx: { params: Record<string, unknown>; deps: readonly string[]; outs: readonly string[] }) {
-  const index = await Deno.readTextFile(\`\${ctx.deps[0]}ckpt/index.json\`);
-  await Deno.writeTextFile(ctx.outs[0]!, JSON.stringify({ n: index.length * Number(ctx.params.scale) }) + "\\n");
-}
-`,
-  );
-  Deno.writeTextFileSync(
-    join(dir, "pipeline.yaml"),
-    Deno.readTextFileSync(join(dir, "pipeline.yaml")) +
-      "  light:\n    run: stages/light.ts\n    params: [scale]\n    deps: [out/snap/]\n" +
-      "    outs: [light.json]\n    needs_large: false\n",
-  );
-  assert.equal(new Deno.Command("git", { args: ["init", "-q"], cwd: dir }).outputSync().code, 0);
+  const dir = lightFixture("out/\n.quarry/\n", "light.json");
   try {
     assert.equal((await reproJson(dir)).code, 0);
     Deno.removeSync(join(dir, "out/snap"), { recursive: true });
