@@ -15,8 +15,9 @@ export interface RankNode {
 }
 
 /**
- * Each instance's rank (lower starts first): depth (longest upstream chain) descending, then the
- * nodes' order, which is topological.
+ * Each instance's rank (lower starts first): depth (longest upstream chain) descending; at equal
+ * depth, more direct downstream instances first (a dataset's ceiling, which every transfer on it
+ * reads, before the selection runs beside it); then the nodes' order, which is topological.
  *
  * @example A chain a → b and an independent c: b outranks c, which outranks a
  * ```ts
@@ -34,8 +35,15 @@ export function workerRanks(nodes: readonly RankNode[]): Map<string, number> {
   for (const n of nodes) {
     depth.set(n.name, 1 + Math.max(-1, ...n.upstream.map((u) => depth.get(u) ?? -1)));
   }
-  const order = nodes.map((n, i) => ({ name: n.name, i, d: depth.get(n.name)! }));
-  order.sort((a, b) => b.d - a.d || a.i - b.i);
+  const fanOut = new Map<string, number>();
+  for (const n of nodes) for (const u of n.upstream) fanOut.set(u, (fanOut.get(u) ?? 0) + 1);
+  const order = nodes.map((n, i) => ({
+    name: n.name,
+    i,
+    d: depth.get(n.name)!,
+    f: fanOut.get(n.name) ?? 0,
+  }));
+  order.sort((a, b) => b.d - a.d || b.f - a.f || a.i - b.i);
   return new Map(order.map((o, rank) => [o.name, rank]));
 }
 

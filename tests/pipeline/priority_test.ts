@@ -19,6 +19,27 @@ Deno.test("workerRanks puts deeper instances first, then graph order", () => {
   ]);
 });
 
+Deno.test("workerRanks: at equal depth, the instance more others read goes first", () => {
+  // select@k and ceiling both read target; every transfer@k reads select@k and ceiling.
+  const nodes = [
+    { name: "target", upstream: [] },
+    { name: "select@0", upstream: ["target"] },
+    { name: "select@1", upstream: ["target"] },
+    { name: "ceiling", upstream: ["target"] },
+    { name: "transfer@0", upstream: ["select@0", "ceiling"] },
+    { name: "transfer@1", upstream: ["select@1", "ceiling"] },
+  ];
+  const ranks = workerRanks(nodes);
+  assert.deepEqual([...ranks.entries()].sort((x, y) => x[1] - y[1]).map(([n]) => n), [
+    "transfer@0",
+    "transfer@1",
+    "ceiling",
+    "select@0",
+    "select@1",
+    "target",
+  ]);
+});
+
 Deno.test("PriorityGate grants by rank and holds a worker for a better-ranked ready instance", async () => {
   const gate = new PriorityGate(1);
   const order: string[] = [];
