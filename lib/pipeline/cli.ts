@@ -512,11 +512,12 @@ async function reporterEta(
   jobs: number,
 ) {
   const timings = readTimings(timingPath(ws.stateDir, graph.profile));
-  // Nothing ran here before: no estimate, and no status pass before the run.
-  if (!Object.keys(timings.instances).length) return undefined;
   const statuses = await computeStatus(graph, ws, { selected, force });
   const pending = new Set(statuses.filter((s) => s.state === "run").map((s) => s.name));
-  return { nodes: graph.instances, pending, costs: instanceCosts(graph.instances, timings), jobs };
+  // Nothing will run: no estimate. Nothing ran here before: it learns from this run.
+  if (!pending.size) return undefined;
+  const recorded = new Map(Object.entries(timings.instances).map(([n, r]) => [n, r.meanSeconds]));
+  return { nodes: graph.instances, pending, costs: recorded, jobs };
 }
 
 /** Locks held by running commands: a forced exit (second Ctrl-C) releases them. */

@@ -15,6 +15,8 @@ export interface EtaNode {
   readonly stage: string;
   /** Upstream instance names (only pending ones matter). */
   readonly upstream: readonly string[];
+  /** Matrix values, to estimate from the recorded instances most alike. */
+  readonly vars?: Readonly<Record<string, unknown>>;
 }
 
 /** An estimate of the time left. */
@@ -43,7 +45,9 @@ export function instanceCosts(
 
 /**
  * The same from recorded seconds by instance name (the estimator, the shard planner and `--dry`
- * share it): a negative or non-finite record counts as none.
+ * share it): an instance's own record, else the mean over the recorded instances of its stage
+ * that share the most matrix values with it (a select run's cost depends on its strategy far more
+ * than on its repeat); a negative or non-finite record counts as none.
  */
 export function recordedCosts(
   nodes: readonly EtaNode[],
@@ -51,22 +55,35 @@ export function recordedCosts(
 ): Map<string, number> {
   const valid = (s: number | undefined): s is number =>
     s !== undefined && Number.isFinite(s) && s >= 0;
-  const byStage = new Map<string, number[]>();
-  const stageOf = new Map(nodes.map((n) => [n.name, n.stage]));
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const byStage = new Map<string, { vars: EtaNode["vars"]; secs: number }[]>();
   for (const [name, secs] of recorded) {
     if (!valid(secs)) continue;
     // Instance names are `stage@vars` or `stage`; the graph knows the stage of its own names.
-    const stage = stageOf.get(name) ?? name.split("@")[0]!;
-    byStage.set(stage, [...(byStage.get(stage) ?? []), secs]);
+    const node = byName.get(name);
+    const stage = node?.stage ?? name.split("@")[0]!;
+    byStage.set(stage, [...(byStage.get(stage) ?? []), { vars: node?.vars, secs }]);
   }
   const costs = new Map<string, number>();
   for (const n of nodes) {
     const own = recorded.get(n.name);
-    const peers = byStage.get(n.stage);
-    const cost = valid(own) ? own : peers && peers.reduce((a, b) => a + b, 0) / peers.length;
+    const cost = valid(own) ? own : closestMean(n.vars, byStage.get(n.stage) ?? []);
     if (cost !== undefined) costs.set(n.name, cost);
   }
   return costs;
+}
+
+// The mean seconds of the peers sharing the most matrix values with `vars`.
+function closestMean(
+  vars: EtaNode["vars"],
+  peers: readonly { vars: EtaNode["vars"]; secs: number }[],
+): number | undefined {
+  if (!peers.length) return undefined;
+  const shared = (other: EtaNode["vars"]) =>
+    Object.entries(vars ?? {}).filter(([k, v]) => other?.[k] === v).length;
+  const best = Math.max(...peers.map((p) => shared(p.vars)));
+  const closest = peers.filter((p) => shared(p.vars) === best);
+  return closest.reduce((a, p) => a + p.secs, 0) / closest.length;
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { estimateRemaining, type EtaNode, formatEta } from "./eta.ts";
+import { estimateRemaining, type EtaNode, formatEta, recordedCosts } from "./eta.ts";
 import type { ReproEvent } from "./execute.ts";
 
 /** What the reporter needs to estimate the time left (see `eta.ts`). */
@@ -13,7 +13,7 @@ export interface ReporterEta {
   readonly nodes: readonly EtaNode[];
   /** Instances expected to run (not up to date, not restorable). */
   readonly pending: ReadonlySet<string>;
-  /** Expected seconds by instance (`instanceCosts`). */
+  /** Recorded seconds by instance (the timing record's means); the others are estimated. */
   readonly costs: ReadonlyMap<string, number>;
   /** Workers. */
   readonly jobs: number;
@@ -50,16 +50,14 @@ export class ConsoleReporter {
   #barShown = false;
   #pending: Set<string>;
   #startedAt = new Map<string, number>();
-  // Seconds of the instances that ran in this run, by stage: a cost for their stage's instances
-  // the timing record does not know (a first run on a machine estimates after its first few).
-  #learned = new Map<string, number[]>();
-  #stageOf: Map<string, string>;
+  // Seconds of the instances that ran in this run: records for the estimate, beside the timing
+  // record's (a first run on a machine estimates after its first few).
+  #learned = new Map<string, number>();
 
   /** Builds a reporter; with `eta`, writes the first estimate line at once. */
   constructor(options: ReporterOptions) {
     this.#opts = options;
     this.#pending = new Set(options.eta?.pending ?? []);
-    this.#stageOf = new Map((options.eta?.nodes ?? []).map((n) => [n.name, n.stage]));
     if (options.eta && this.#pending.size) options.writeLine(`estimate: ${this.etaText()}`);
   }
 
@@ -75,15 +73,7 @@ export class ConsoleReporter {
   }
 
   #costs(eta: ReporterEta): ReadonlyMap<string, number> {
-    if (!this.#learned.size) return eta.costs;
-    const costs = new Map(eta.costs);
-    for (const n of eta.nodes) {
-      const seen = this.#learned.get(n.stage);
-      if (!costs.has(n.name) && seen) {
-        costs.set(n.name, seen.reduce((a, b) => a + b, 0) / seen.length);
-      }
-    }
-    return costs;
+    return recordedCosts(eta.nodes, new Map([...eta.costs, ...this.#learned]));
   }
 
   #now(): number {
@@ -107,10 +97,7 @@ export class ConsoleReporter {
       this.#running.delete(ev.name);
       this.#startedAt.delete(ev.name);
       const wasPending = this.#pending.delete(ev.name);
-      const stage = this.#stageOf.get(ev.name);
-      if (ev.outcome === "ran" && stage !== undefined) {
-        this.#learned.set(stage, [...(this.#learned.get(stage) ?? []), ev.seconds]);
-      }
+      if (ev.outcome === "ran") this.#learned.set(ev.name, ev.seconds);
       this.#finished++;
       this.#clearBar();
       const note = ev.outcome === "restored"

@@ -118,6 +118,21 @@ Deno.test("the reporter prints the estimate first and the time left after each i
   assert.match(lines[1]!, /^ran +target 600\.00 s \(about 41 min left at 2 jobs\)$/);
 });
 
+Deno.test("recordedCosts estimates from the recorded instances most alike", () => {
+  const select = (strategy: string, repeat: number) => ({
+    name: `select@${strategy}-${repeat}`,
+    stage: "select",
+    upstream: [],
+    vars: { strategy, repeat },
+  });
+  const ns = [select("random", 0), select("dfal", 0), select("random", 1), select("dfal", 1)];
+  const costs = recordedCosts(ns, new Map([["select@random-0", 70], ["select@dfal-0", 900]]));
+  assert.equal(costs.get("select@random-1"), 70, "same strategy");
+  assert.equal(costs.get("select@dfal-1"), 900);
+  const other = recordedCosts([...ns, select("margin", 1)], new Map([["select@random-0", 70]]));
+  assert.equal(other.get("select@margin-1"), 70, "no closer peer: the stage's mean");
+});
+
 Deno.test("with no record, the reporter estimates from the instances that ran in this run", () => {
   const lines: string[] = [];
   const reporter = new ConsoleReporter({
@@ -143,7 +158,9 @@ Deno.test("repro --dry and repro show the time left from the timing record", asy
   try {
     const first = await cli(["repro", "--pipeline", pipeline]);
     assert.equal(first.code, 0);
-    assert.doesNotMatch(first.stdout, /left at/, "nothing ran here before: no estimate");
+    // Nothing ran here before: unknown at first, then learnt from the instances that ran.
+    assert.match(first.stdout, /^estimate: unknown: none of the 3 instance\(s\)/m);
+    assert.match(first.stdout, /^ran +gen@\w+ .* s \(about \d+ s left at \d jobs? \(1 instance/m);
     const dry = await cli(["repro", "--pipeline", pipeline, "--dry", "--force", "-j", "2"]);
     assert.match(dry.stdout, /^estimate: about \d+ s left at 2 jobs$/m);
     const again = await cli(["repro", "--pipeline", pipeline, "--force", "-j", "1"]);
