@@ -82,104 +82,137 @@ export const WORKSPACE_FLAGS = {
   json: { type: "boolean" },
 } as const;
 
+/** A usage or input problem: the message goes to stderr and the CLI exits with `code`. */
+class CliExit extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+  }
+}
+
+/** Runs `f`, turning any error it throws into a {@linkcode CliExit} with `code` (usage: 2). */
+function orExit<T>(f: () => T, code = 2): T {
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof CliExit ? e : new CliExit((e as Error).message, code);
+  }
+}
+
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(args: readonly string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    return await runCommand(args, io);
+  } catch (e) {
+    if (!(e instanceof CliExit)) throw e;
+    if (e.message) io.stderr(`${e.message}\n`);
+    return e.code;
+  }
+}
+
+/** The command line, parsed and checked. */
+interface Command {
+  readonly command: "repro" | "status" | "dag";
+  readonly targets: string[];
+  readonly v: Flags;
+  readonly set: { key: string; value: ParamValue }[];
+  readonly jobs?: number;
+  readonly timeout?: number;
+  readonly shard?: ReturnType<typeof parseShard>;
+  readonly maxInstances?: number;
+}
+
+const OPTIONS = {
+  ...WORKSPACE_FLAGS,
+  force: { type: "boolean", short: "f" },
+  dry: { type: "boolean" },
+  downstream: { type: "boolean" },
+  jobs: { type: "string", short: "j" },
+  set: { type: "string", multiple: true },
+  check: { type: "boolean" },
+  shard: { type: "string" },
+  wait: { type: "boolean" },
+  timeout: { type: "string" },
+  mermaid: { type: "boolean" },
+  "max-instances": { type: "string" },
+  sample: { type: "string" },
+  "sample-seed": { type: "string" },
+  "sample-max-seconds": { type: "string" },
+  "sample-stages": { type: "string" },
+  ...SCALE_FLAGS,
+  ...EXECUTOR_FLAGS,
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseFlags(args: readonly string[]) {
+  return parseArgs({ args: [...args], allowPositionals: true, options: OPTIONS });
+}
+
+/** The flags as `parseArgs` gives them. */
+type Flags = ReturnType<typeof parseFlags>["values"];
+
+function parseCommand(args: readonly string[]): Command {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      options: {
-        ...WORKSPACE_FLAGS,
-        force: { type: "boolean", short: "f" },
-        dry: { type: "boolean" },
-        downstream: { type: "boolean" },
-        jobs: { type: "string", short: "j" },
-        set: { type: "string", multiple: true },
-        check: { type: "boolean" },
-        shard: { type: "string" },
-        wait: { type: "boolean" },
-        timeout: { type: "string" },
-        mermaid: { type: "boolean" },
-        "max-instances": { type: "string" },
-        sample: { type: "string" },
-        "sample-seed": { type: "string" },
-        "sample-max-seconds": { type: "string" },
-        "sample-stages": { type: "string" },
-        ...SCALE_FLAGS,
-        ...EXECUTOR_FLAGS,
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseFlags(args);
   } catch (e) {
-    io.stderr(`${(e as Error).message}\n${USAGE}\n`);
-    return 2;
+    throw new CliExit(`${(e as Error).message}\n${USAGE}`, 2);
   }
   const { values: v, positionals } = parsed;
   const [command, ...targets] = positionals;
-  if (v.help || !command) {
-    io.stderr(`${USAGE}\n`);
-    return v.help ? 0 : 2;
+  if (v.help || !command) throw new CliExit(USAGE, v.help ? 0 : 2);
+  if (command !== "repro" && command !== "status" && command !== "dag") {
+    throw new CliExit(
+      `Unknown command "${command}": expected "repro", "status" or "dag"\n${USAGE}`,
+      2,
+    );
   }
-  if (!["repro", "status", "dag"].includes(command)) {
-    io.stderr(`Unknown command "${command}": expected "repro", "status" or "dag"\n${USAGE}\n`);
-    return 2;
-  }
-  let set: { key: string; value: ParamValue }[];
-  let jobs: number | undefined;
-  let timeout: number | undefined;
-  let shard;
-  let maxInstances: number | undefined;
-  try {
-    set = (v.set ?? []).map(parseSetArg);
-    if (v["max-instances"] !== undefined) {
-      maxInstances = Number(v["max-instances"]);
-      if (!Number.isInteger(maxInstances) || maxInstances < 1) {
-        throw new RangeError(
-          `Invalid --max-instances "${v["max-instances"]}": expected a positive integer`,
-        );
-      }
-    }
-    if (v.jobs !== undefined) {
-      jobs = Number(v.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) {
-        throw new RangeError(`Invalid --jobs "${v.jobs}": expected a positive integer`);
-      }
-    }
-    if (v.shard !== undefined) shard = parseShard(v.shard);
-    if (v.timeout !== undefined) {
-      timeout = Number(v.timeout);
-      if (!Number.isFinite(timeout) || timeout <= 0) {
-        throw new RangeError(
-          `Invalid --timeout "${v.timeout}": expected a positive number of seconds`,
-        );
-      }
-    }
-  } catch (e) {
-    io.stderr(`${(e as Error).message}\n`);
-    return 2;
-  }
+  return orExit(() => ({
+    command,
+    targets,
+    v,
+    set: (v.set ?? []).map(parseSetArg),
+    ...optionalNumber(
+      "max-instances",
+      v["max-instances"],
+      "maxInstances",
+      isPositiveInt,
+      "a positive integer",
+    ),
+    ...optionalNumber("jobs", v.jobs, "jobs", isPositiveInt, "a positive integer"),
+    ...(v.shard !== undefined ? { shard: parseShard(v.shard) } : {}),
+    ...optionalNumber(
+      "timeout",
+      v.timeout,
+      "timeout",
+      (n) => Number.isFinite(n) && n > 0,
+      "a positive number of seconds",
+    ),
+  }));
+}
 
+const isPositiveInt = (n: number) => Number.isInteger(n) && n >= 1;
+
+/** `{ [key]: number }` for a flag given as a valid number, `{}` when absent; else a RangeError. */
+function optionalNumber(
+  flag: string,
+  raw: string | undefined,
+  key: string,
+  ok: (n: number) => boolean,
+  expected: string,
+): Record<string, number> {
+  if (raw === undefined) return {};
+  const n = Number(raw);
+  if (!ok(n)) throw new RangeError(`Invalid --${flag} "${raw}": expected ${expected}`);
+  return { [key]: n };
+}
+
+async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const cmd = parseCommand(args);
+  const { command, v } = cmd;
   const file = resolve(v.pipeline ?? "pipeline.yaml");
   const cacheDir = v.cache !== undefined ? resolve(v.cache) : undefined;
   const ws = openWorkspaceAt(file, cacheDir ? { cacheDir } : {});
-  const analysis = await analyzePipeline(file, {
-    ...(v.profile !== undefined ? { profile: v.profile } : {}),
-    set,
-    validationMemo: ws.validated,
-    codeFiles: async (abs) => Object.keys((await ws.code.info(abs)).files),
-    ...(maxInstances !== undefined ? { maxInstances } : {}),
-    // dag draws the graph only: no stage module is loaded at all. status, --dry and repro
-    // validate in read-only children (validate_child.ts); the runner never imports stage code.
-    ...(command === "dag" ? { importModules: false } : {}),
-  });
-  if (!analysis.ok) {
-    io.stderr(`${analysis.diagnostics.map(formatDiagnostic).join("\n")}\n`);
-    io.stderr(`Invalid pipeline: ${analysis.diagnostics.length} problem(s); nothing ran\n`);
-    return 2;
-  }
-  const graph = analysis.graph;
-
+  const graph = await loadGraph(cmd, file, ws);
   if (command === "dag") {
     saveWorkspaceState(ws);
     io.stdout(v.mermaid ? renderDagMermaid(graph) : renderDagText(graph));
@@ -189,47 +222,14 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     readLockFile(ws.lockPath);
   } catch (e) {
     if (!(e instanceof LockFileError)) throw e;
-    io.stderr(`${e.message}\n`);
-    return 2;
+    throw new CliExit(e.message, 2);
   }
-
-  let selection: Selection;
-  try {
-    selection = selectInstances(graph, {
-      targets,
-      ...(v.downstream ? { downstream: true } : {}),
-      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir, graph.profile) } : {}),
-    });
-  } catch (e) {
-    io.stderr(`${(e as Error).message}\n`);
-    return 2;
-  }
-  let sampleSkip = new Set<string>();
-  if (v.sample !== undefined) {
-    const drawn = sampleSelection(v, graph, ws, selection.targeted, shard !== undefined);
-    if (typeof drawn === "string") {
-      io.stderr(`${drawn}\n`);
-      return drawn.startsWith("--sample: pipeline.lock holds no") ? 1 : 2;
-    }
-    io.stderr(`${drawn.note}\n`);
-    const drawnSel = selectInstances(graph, { targets: drawn.picked });
-    // Only the drawn instances are recomputed; their upstream is up to date, restored or rerun.
-    sampleSkip = new Set(drawnSel.selected.filter((n) => !drawnSel.targeted.has(n)));
-    selection = drawnSel;
-  }
-  let scale: ScaleOut;
-  try {
-    const offline = command === "status" || (v.dry ?? false);
-    const log = (l: string) => io.stderr(`${l}\n`);
-    scale = openScaleOut(v, file, ws, selection, { ...io, log, offline });
-  } catch (e) {
-    io.stderr(`${(e as Error).message}\n`);
-    return 2;
-  }
+  const { selection, sampleSkip } = selectFor(cmd, graph, ws, io);
+  const offline = command === "status" || (v.dry ?? false);
+  const log = (l: string) => io.stderr(`${l}\n`);
+  const scale = orExit(() => openScaleOut(v, file, ws, selection, { ...io, log, offline }));
   for (const note of scale.notes) io.stderr(`${note}\n`);
   const force = v.force || v.check ? new Set(selection.targeted) : new Set<string>();
-  const partial = targets.length > 0 || shard !== undefined || v.sample !== undefined;
-  const checkSkip = new Set([...scale.awaited, ...sampleSkip]);
 
   if (command === "status" || v.dry) {
     const statuses = await computeStatus(graph, ws, { selected: selection.selected, force });
@@ -238,49 +238,99 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     else {
       printDry(io, graph, ws, statuses, scale.awaited, {
         json: v.json ?? false,
-        sharded: shard !== undefined,
-        jobs: jobsOf(jobs),
+        sharded: cmd.shard !== undefined,
+        jobs: jobsOf(cmd.jobs),
       });
     }
     return 0;
   }
+  const checkSkip = new Set([...scale.awaited, ...sampleSkip]);
+  return await runRepro(cmd, args, io, { file, ws, graph, selection, scale, force, checkSkip });
+}
 
-  // repro
-  if (ws.root.includes(",")) {
-    io.stderr(`${new CommaPathError("workspace path", ws.root).message}\n`);
-    return 2;
-  }
-  let executor: ExecutorChoice;
-  try {
-    executor = openExecutor({ ...v, profile: graph.profile }, file, ws, (l) => io.stderr(`${l}\n`));
-  } catch (e) {
-    io.stderr(`${(e as Error).message}\n`);
-    return 2;
-  }
-  let held;
-  try {
-    held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
-      command: `repro ${args.join(" ")}`.trim(),
-      wait: v.wait ?? false,
-      onWait: (h) => io.stderr(`Waiting for process ${h.pid} (${h.command}) to finish...\n`),
-    });
-  } catch (e) {
-    if (e instanceof WorkspaceBusyError) {
-      io.stderr(`${e.message}\n`);
-      return 3;
-    }
-    throw e;
-  }
-  heldLocks.add(held);
-  if (held.previous) {
-    io.stderr(
-      `Took over the lock of process ${held.previous.pid} (${held.previous.command}), which is ` +
-        `gone; its children, if any, are stopped first\n`,
+/** Analyzes the pipeline for the command; an invalid one is a usage error (exit 2). */
+async function loadGraph(
+  cmd: Command,
+  file: string,
+  ws: ReturnType<typeof openWorkspaceAt>,
+): Promise<Graph> {
+  const analysis = await analyzePipeline(file, {
+    ...(cmd.v.profile !== undefined ? { profile: cmd.v.profile } : {}),
+    set: cmd.set,
+    validationMemo: ws.validated,
+    codeFiles: async (abs) => Object.keys((await ws.code.info(abs)).files),
+    ...(cmd.maxInstances !== undefined ? { maxInstances: cmd.maxInstances } : {}),
+    // dag draws the graph only: no stage module is loaded at all. status, --dry and repro
+    // validate in read-only children (validate_child.ts); the runner never imports stage code.
+    ...(cmd.command === "dag" ? { importModules: false } : {}),
+  });
+  if (!analysis.ok) {
+    throw new CliExit(
+      `${analysis.diagnostics.map(formatDiagnostic).join("\n")}\n` +
+        `Invalid pipeline: ${analysis.diagnostics.length} problem(s); nothing ran`,
+      2,
     );
   }
+  return analysis.graph;
+}
+
+/** The instances the command covers (targets, `--downstream`, `--shard`, `--sample`). */
+function selectFor(
+  cmd: Command,
+  graph: Graph,
+  ws: ReturnType<typeof openWorkspaceAt>,
+  io: CliIo,
+): { selection: Selection; sampleSkip: Set<string> } {
+  const { v, shard } = cmd;
+  const selection = orExit(() =>
+    selectInstances(graph, {
+      targets: cmd.targets,
+      ...(v.downstream ? { downstream: true } : {}),
+      ...(shard ? { shard, costs: readRecordedCosts(ws.stateDir, graph.profile) } : {}),
+    })
+  );
+  if (v.sample === undefined) return { selection, sampleSkip: new Set() };
+  const drawn = sampleSelection(v, graph, ws, selection.targeted, shard !== undefined);
+  if (typeof drawn === "string") {
+    throw new CliExit(drawn, drawn.startsWith("--sample: pipeline.lock holds no") ? 1 : 2);
+  }
+  io.stderr(`${drawn.note}\n`);
+  const drawnSel = selectInstances(graph, { targets: drawn.picked });
+  // Only the drawn instances are recomputed; their upstream is up to date, restored or rerun.
+  const sampleSkip = new Set(drawnSel.selected.filter((n) => !drawnSel.targeted.has(n)));
+  return { selection: drawnSel, sampleSkip };
+}
+
+/** What `repro` runs with, besides the command line. */
+interface ReproPlan {
+  readonly file: string;
+  readonly ws: ReturnType<typeof openWorkspaceAt>;
+  readonly graph: Graph;
+  readonly selection: Selection;
+  readonly scale: ScaleOut;
+  readonly force: Set<string>;
+  readonly checkSkip: Set<string>;
+}
+
+/** `repro`: takes the workspace lock, runs, prints the result; returns the exit code. */
+async function runRepro(
+  cmd: Command,
+  args: readonly string[],
+  io: CliIo,
+  plan: ReproPlan,
+): Promise<number> {
+  const { v } = cmd;
+  const { ws, graph, selection, scale, force, checkSkip } = plan;
+  if (ws.root.includes(",")) {
+    throw new CliExit(new CommaPathError("workspace path", ws.root).message, 2);
+  }
+  const executor: ExecutorChoice = orExit(() =>
+    openExecutor({ ...v, profile: graph.profile }, plan.file, ws, (l) => io.stderr(`${l}\n`))
+  );
+  const held = await takeWorkspace(ws, args, v.wait ?? false, io);
   try {
     const lineOut = v.json ? io.stderr : io.stdout;
-    const runJobs = jobs ?? executor.jobs;
+    const runJobs = cmd.jobs ?? executor.jobs;
     const eta = await reporterEta(graph, ws, selection.selected, force, jobsOf(runJobs));
     const reporter = new ConsoleReporter({
       writeLine: (l) => lineOut(`${l}\n`),
@@ -288,12 +338,13 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
       total: selection.selected.length,
       ...(eta ? { eta } : {}),
     });
+    const partial = cmd.targets.length > 0 || cmd.shard !== undefined || v.sample !== undefined;
     const t0 = performance.now();
     const result = await reproduce(graph, ws, {
       ...(partial ? { selected: selection.selected } : {}),
       force,
       ...(runJobs ? { jobs: runJobs } : {}),
-      ...(timeout !== undefined ? { timeout } : {}),
+      ...(cmd.timeout !== undefined ? { timeout: cmd.timeout } : {}),
       ...(v.check ? { check: true } : {}),
       ...(io.signal ? { signal: io.signal } : {}),
       onEvent: (e: ReproEvent) => reporter.handle(e),
@@ -316,6 +367,34 @@ export async function runCli(args: readonly string[], io: CliIo = processIo()): 
     held.release();
     heldLocks.delete(held);
   }
+}
+
+/** The workspace's `repro` lock (busy: exit 3), registered for a forced exit. */
+async function takeWorkspace(
+  ws: ReturnType<typeof openWorkspaceAt>,
+  args: readonly string[],
+  wait: boolean,
+  io: CliIo,
+) {
+  let held;
+  try {
+    held = await acquireProcessLock(join(ws.stateDir, "repro.pid"), {
+      command: `repro ${args.join(" ")}`.trim(),
+      wait,
+      onWait: (h) => io.stderr(`Waiting for process ${h.pid} (${h.command}) to finish...\n`),
+    });
+  } catch (e) {
+    if (e instanceof WorkspaceBusyError) throw new CliExit(e.message, 3);
+    throw e;
+  }
+  heldLocks.add(held);
+  if (held.previous) {
+    io.stderr(
+      `Took over the lock of process ${held.previous.pid} (${held.previous.command}), which is ` +
+        `gone; its children, if any, are stopped first\n`,
+    );
+  }
+  return held;
 }
 
 /** A repro's summary lines (remote traffic, `--check` differences) and (`--json`) its lists. */
