@@ -165,115 +165,39 @@ function seedingRuns(doc: Json, file: string): RunResult[] {
   });
 }
 
+/** A stopping file's row, with where it came from (placed once every run is read). */
+interface StopRow {
+  file: string;
+  dataset: string;
+  repeat: number;
+  strategy: string;
+  group: Json;
+  row: Json;
+}
+
+/** What the folders gave so far. */
+interface Found {
+  runs: RunResult[];
+  stopRows: StopRow[];
+  targets: TargetResult[];
+  poolBug: PoolBugResult[];
+  traceBySource: Map<string, RunResult>;
+}
+
 /** Reads every run, stopping evaluation and target found under `deps`. */
 export async function loadResults(deps: readonly string[]): Promise<Results> {
   const folders = new Set<string>();
   for (const dep of deps) for (const f of await foldersUnder(dep)) folders.add(f);
-  const runs: RunResult[] = [];
-  const stopRows: {
-    file: string;
-    dataset: string;
-    repeat: number;
-    strategy: string;
-    group: Json;
-    row: Json;
-  }[] = [];
-  const targets: TargetResult[] = [];
-  const poolBug: PoolBugResult[] = [];
-  const traceBySource = new Map<string, RunResult>();
-  for (const folder of [...folders].sort(compareStrings)) {
-    const tracePath = join(folder, "trace.json");
-    const metricsPath = join(folder, "metrics.json");
-    const trace = await readJson(tracePath);
-    const metrics = await readJson(metricsPath) as Json | undefined;
-    if (trace !== undefined) {
-      if (!Array.isArray(trace)) {
-        throw new TypeError(`Invalid trace "${tracePath}": expected a list of rows`);
-      }
-      const meta = (await readJson(join(folder, "summary.json")) as Json | undefined) ??
-        (await readJson(join(folder, "run.json")) as Json | undefined) ?? metrics;
-      if (!meta) {
-        throw new TypeError(
-          `Missing run description beside "${tracePath}": expected metrics.json or run.json`,
-        );
-      }
-      runs.push(runFrom(meta, trace as TraceRow[], folder, tracePath));
-      traceBySource.set(tracePath, runs[runs.length - 1]!);
-    } else if (metrics && typeof metrics.test_accuracy === "number" && metrics.dataset) {
-      const t: TargetResult = {
-        dataset: str(metrics.dataset, "dataset", metricsPath),
-        test_accuracy: metrics.test_accuracy,
-      };
-      const size = metrics.test_samples ?? metrics.test_size;
-      if (typeof size === "number") t.test_size = size;
-      const train = metrics.train_samples ?? metrics.train_size;
-      if (typeof train === "number") t.train_size = train;
-      targets.push(t);
-    }
-    const bugPath = join(folder, "pool_bug.json");
-    const bug = await readJson(bugPath) as Json | undefined;
-    if (bug !== undefined) poolBug.push(poolBugFrom(bug, bugPath));
-    const seedPath = join(folder, "seeding.json");
-    const seeding = await readJson(seedPath) as Json | undefined;
-    if (seeding !== undefined) runs.push(...seedingRuns(seeding, seedPath));
-    const stopPath = join(folder, "stopping.json");
-    const stopping = await readJson(stopPath);
-    if (stopping !== undefined) {
-      const groups: Json[] = Array.isArray(stopping)
-        ? [{ results: stopping }]
-        : Array.isArray((stopping as Json).runs)
-        ? (stopping as Json).runs as Json[]
-        : [stopping as Json];
-      for (const group of groups) {
-        const rows = group.results;
-        if (!Array.isArray(rows)) {
-          throw new TypeError(`Invalid "${stopPath}": expected runs with a "results" list`);
-        }
-        for (const row of rows as Json[]) {
-          stopRows.push({
-            file: stopPath,
-            dataset: str(row.dataset ?? group.dataset, "dataset", stopPath),
-            repeat: num(row.repeat ?? group.repeat ?? 0, "repeat", stopPath),
-            strategy: canonicalStrategy(String(row.strategy ?? group.strategy ?? "entropy")),
-            group,
-            row,
-          });
-        }
-      }
-    }
-  }
-  const stops: StopResult[] = [];
-  for (const { file, dataset, repeat, strategy, group, row } of stopRows) {
-    const stopped = row.stopped !== false;
-    let queries = row.queries as number | null | undefined;
-    let acc = row.test_accuracy as number | null | undefined;
-    let agr = row.agreement as number | null | undefined;
-    if (!stopped || queries === null || queries === undefined) {
-      const run =
-        (typeof group.source === "string" ? traceBySource.get(group.source) : undefined) ??
-          runs.find((r) =>
-            r.dataset === dataset && r.repeat === repeat && r.series === strategy &&
-            r.experiment === "select"
-          );
-      const last = run?.trace[run.trace.length - 1];
-      queries = last?.queries ?? (group.final_queries as number | null | undefined);
-      acc = last?.test_accuracy ?? (group.final_test_accuracy as number | null | undefined);
-      agr = last?.agreement;
-    }
-    // A never-fired rule whose run end is unknown cannot be placed: leave it out.
-    if (typeof queries !== "number" || typeof acc !== "number" || typeof agr !== "number") continue;
-    stops.push({
-      dataset,
-      alpha: num(row.threshold ?? row.alpha, "threshold", file),
-      rule: str(row.rule, "rule", file),
-      strategy,
-      repeat,
-      stopped,
-      queries,
-      test_accuracy: acc,
-      agreement: agr,
-    });
-  }
+  const found: Found = {
+    runs: [],
+    stopRows: [],
+    targets: [],
+    poolBug: [],
+    traceBySource: new Map(),
+  };
+  for (const folder of [...folders].sort(compareStrings)) await readFolder(folder, found);
+  const { runs, targets, poolBug } = found;
+  const stops = found.stopRows.flatMap((r) => placeStop(r, found) ?? []);
   stops.sort((a, b) =>
     compareStrings(a.dataset, b.dataset) || compareStrings(a.rule, b.rule) ||
     compareStrings(a.strategy ?? "", b.strategy ?? "") || a.alpha - b.alpha || a.repeat - b.repeat
@@ -289,4 +213,115 @@ export async function loadResults(deps: readonly string[]): Promise<Results> {
   return poolBug.length > 0
     ? { targets, runs, stops, pool_bug: poolBug }
     : { targets, runs, stops };
+}
+
+/** Reads one folder's run (trace), target (metrics), pool_bug, seeding and stopping files. */
+async function readFolder(folder: string, found: Found): Promise<void> {
+  const tracePath = join(folder, "trace.json");
+  const metricsPath = join(folder, "metrics.json");
+  const trace = await readJson(tracePath);
+  const metrics = await readJson(metricsPath) as Json | undefined;
+  if (trace !== undefined) {
+    if (!Array.isArray(trace)) {
+      throw new TypeError(`Invalid trace "${tracePath}": expected a list of rows`);
+    }
+    const meta = (await readJson(join(folder, "summary.json")) as Json | undefined) ??
+      (await readJson(join(folder, "run.json")) as Json | undefined) ?? metrics;
+    if (!meta) {
+      throw new TypeError(
+        `Missing run description beside "${tracePath}": expected metrics.json or run.json`,
+      );
+    }
+    const run = runFrom(meta, trace as TraceRow[], folder, tracePath);
+    found.runs.push(run);
+    found.traceBySource.set(tracePath, run);
+  } else if (metrics && typeof metrics.test_accuracy === "number" && metrics.dataset) {
+    found.targets.push(targetFrom(metrics, metricsPath));
+  }
+  const bugPath = join(folder, "pool_bug.json");
+  const bug = await readJson(bugPath) as Json | undefined;
+  if (bug !== undefined) found.poolBug.push(poolBugFrom(bug, bugPath));
+  const seedPath = join(folder, "seeding.json");
+  const seeding = await readJson(seedPath) as Json | undefined;
+  if (seeding !== undefined) found.runs.push(...seedingRuns(seeding, seedPath));
+  const stopPath = join(folder, "stopping.json");
+  const stopping = await readJson(stopPath);
+  if (stopping !== undefined) found.stopRows.push(...stopRowsOf(stopping, stopPath));
+}
+
+function targetFrom(metrics: Json, metricsPath: string): TargetResult {
+  const t: TargetResult = {
+    dataset: str(metrics.dataset, "dataset", metricsPath),
+    test_accuracy: metrics.test_accuracy as number,
+  };
+  const size = metrics.test_samples ?? metrics.test_size;
+  if (typeof size === "number") t.test_size = size;
+  const train = metrics.train_samples ?? metrics.train_size;
+  if (typeof train === "number") t.train_size = train;
+  return t;
+}
+
+/** The rows of a `stopping.json` (a list, one group, or `{runs: [...]}`). */
+function stopRowsOf(stopping: unknown, stopPath: string): StopRow[] {
+  const groups: Json[] = Array.isArray(stopping)
+    ? [{ results: stopping }]
+    : Array.isArray((stopping as Json).runs)
+    ? (stopping as Json).runs as Json[]
+    : [stopping as Json];
+  const out: StopRow[] = [];
+  for (const group of groups) {
+    const rows = group.results;
+    if (!Array.isArray(rows)) {
+      throw new TypeError(`Invalid "${stopPath}": expected runs with a "results" list`);
+    }
+    for (const row of rows as Json[]) {
+      out.push({
+        file: stopPath,
+        dataset: str(row.dataset ?? group.dataset, "dataset", stopPath),
+        repeat: num(row.repeat ?? group.repeat ?? 0, "repeat", stopPath),
+        strategy: canonicalStrategy(String(row.strategy ?? group.strategy ?? "entropy")),
+        group,
+        row,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a stopping row stopped: its own queries and accuracy, or for a rule that never fired
+ * the end of its run; `undefined` when that end is unknown (it cannot be placed).
+ */
+function placeStop(stop: StopRow, found: Found): StopResult | undefined {
+  const { file, dataset, repeat, strategy, group, row } = stop;
+  const stopped = row.stopped !== false;
+  let queries = row.queries as number | null | undefined;
+  let acc = row.test_accuracy as number | null | undefined;
+  let agr = row.agreement as number | null | undefined;
+  if (!stopped || queries === null || queries === undefined) {
+    const run =
+      (typeof group.source === "string" ? found.traceBySource.get(group.source) : undefined) ??
+        found.runs.find((r) =>
+          r.dataset === dataset && r.repeat === repeat && r.series === strategy &&
+          r.experiment === "select"
+        );
+    const last = run?.trace[run.trace.length - 1];
+    queries = last?.queries ?? (group.final_queries as number | null | undefined);
+    acc = last?.test_accuracy ?? (group.final_test_accuracy as number | null | undefined);
+    agr = last?.agreement;
+  }
+  if (typeof queries !== "number" || typeof acc !== "number" || typeof agr !== "number") {
+    return undefined;
+  }
+  return {
+    dataset,
+    alpha: num(row.threshold ?? row.alpha, "threshold", file),
+    rule: str(row.rule, "rule", file),
+    strategy,
+    repeat,
+    stopped,
+    queries,
+    test_accuracy: acc,
+    agreement: agr,
+  };
 }
