@@ -27,6 +27,7 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
     "select",
     "seedsize",
     "stopping",
+    "ceiling",
     "transfer",
     "pool_bug",
     "plots",
@@ -45,6 +46,7 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   equal(count(paper, "seeding"), 2 * 4 * 5);
   equal(count(paper, "select"), 2 * 12 * 5);
   equal(count(paper, "transfer"), 2 * 12 * 5 * 4);
+  equal(count(paper, "ceiling"), 2, "the target's side of the transfer, once per dataset");
   equal(count(paper, "seedsize"), 2 * 5 * 5);
   equal(count(paper, "stopping"), 2 * 5);
   const sel = paper.instances.find((i) => i.stage === "select")!;
@@ -75,7 +77,7 @@ Deno.test("pipeline.yaml declares the thesis DAG and validates in every profile"
   equal(count(quick, "transfer"), 2 * 12 * 4);
   equal(count(quick, "seeding"), 2 * 4);
   const smoke = await graph("smoke");
-  ok(smoke.instances.length <= 21, `smoke stays tiny (${smoke.instances.length} instances)`);
+  ok(smoke.instances.length <= 22, `smoke stays tiny (${smoke.instances.length} instances)`);
   ok(smoke.instances.some((i) => i.name === "transfer@mnist-dfal-0-150"), "smoke runs DFAL");
   equal(count(smoke, "pool_bug"), 2, "the pool_bug experiment runs in smoke too");
   const byDefault = await analyzePipeline(FILE, {});
