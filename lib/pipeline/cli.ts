@@ -458,6 +458,19 @@ function printStatus(
     const noted = statuses.filter((s) => s.notes?.length);
     for (const s of noted) io.stdout(`${s.name}: up to date, ${s.notes!.join(", ")}\n`);
     const missing = noted.length ? ` (${noted.length} with large outs missing, restorable)` : "";
+    // Progress by stage, for a grid that runs in pieces: `select 12/120`.
+    const byStage = new Map<string, { done: number; all: number }>();
+    for (const s of statuses) {
+      const stage = s.name.split("@")[0]!;
+      const c = byStage.get(stage) ?? { done: 0, all: 0 };
+      c.all++;
+      if (s.state === "up-to-date") c.done++;
+      byStage.set(stage, c);
+    }
+    if (stale.length) {
+      const parts = [...byStage].map(([stage, c]) => `${stage} ${c.done}/${c.all}`);
+      io.stdout(`up to date by stage: ${parts.join(", ")}\n`);
+    }
     io.stdout(
       `profile "${profile}": ${
         statuses.length - stale.length

@@ -37,6 +37,14 @@ Deno.test("repro caches by params, deps and code (including a transitive helper)
       async () => {
         const s = await cli(["status", "--pipeline", join(dir, "pipeline.yaml"), "--set", "n=4"]);
         assert.match(s.stdout, /gen@alpha: will run\n {4}param "n" changed: 3 -> 4/);
+        const scale = await cli([
+          "status",
+          "--pipeline",
+          join(dir, "pipeline.yaml"),
+          "--set",
+          "scale=3",
+        ]);
+        assert.match(scale.stdout, /^up to date by stage: gen 2\/2, combine 0\/1$/m);
         const { result } = await reproJson(dir, ["--set", "n=4"]);
         assert.deepEqual(result.ran, ["gen@alpha", "gen@beta", "combine"]);
         assert.equal(Deno.readTextFileSync(join(dir, "out/gen-beta.txt")), "beta beta beta beta\n");
