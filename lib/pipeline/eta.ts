@@ -53,8 +53,7 @@ export function recordedCosts(
   nodes: readonly EtaNode[],
   recorded: ReadonlyMap<string, number>,
 ): Map<string, number> {
-  const valid = (s: number | undefined): s is number =>
-    s !== undefined && Number.isFinite(s) && s >= 0;
+  const valid = validSeconds;
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const byStage = new Map<string, { vars: EtaNode["vars"]; secs: number }[]>();
   for (const [name, secs] of recorded) {
@@ -71,6 +70,11 @@ export function recordedCosts(
     if (cost !== undefined) costs.set(n.name, cost);
   }
   return costs;
+}
+
+/** Whether a recorded duration counts: finite and not negative. */
+export function validSeconds(s: number | undefined): s is number {
+  return s !== undefined && Number.isFinite(s) && s >= 0;
 }
 
 // The mean seconds of the peers sharing the most matrix values with `vars`.

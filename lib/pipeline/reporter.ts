@@ -53,6 +53,7 @@ export class ConsoleReporter {
   // Seconds of the instances that ran in this run: records for the estimate, beside the timing
   // record's (a first run on a machine estimates after its first few).
   #learned = new Map<string, number>();
+  #estimated: ReadonlyMap<string, number> | undefined;
 
   /** Builds a reporter; with `eta`, writes the first estimate line at once. */
   constructor(options: ReporterOptions) {
@@ -72,8 +73,10 @@ export class ConsoleReporter {
     );
   }
 
+  // Recomputed only when an instance ran, not on every redraw of the bar.
   #costs(eta: ReporterEta): ReadonlyMap<string, number> {
-    return recordedCosts(eta.nodes, new Map([...eta.costs, ...this.#learned]));
+    this.#estimated ??= recordedCosts(eta.nodes, new Map([...eta.costs, ...this.#learned]));
+    return this.#estimated;
   }
 
   #now(): number {
@@ -97,7 +100,10 @@ export class ConsoleReporter {
       this.#running.delete(ev.name);
       this.#startedAt.delete(ev.name);
       const wasPending = this.#pending.delete(ev.name);
-      if (ev.outcome === "ran") this.#learned.set(ev.name, ev.seconds);
+      if (ev.outcome === "ran") {
+        this.#learned.set(ev.name, ev.seconds);
+        this.#estimated = undefined;
+      }
       this.#finished++;
       this.#clearBar();
       const note = ev.outcome === "restored"

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { recordedCosts } from "./eta.ts";
+import { recordedCosts, validSeconds } from "./eta.ts";
 import { downstreamOf, type Graph, upstreamOf } from "./graph.ts";
 import type { Shard } from "./plan.ts";
 
@@ -134,10 +134,7 @@ export function expectedCosts(
   recorded: ReadonlyMap<string, number> = new Map(),
 ): Map<string, number> {
   const costs = recordedCosts(graph.instances, recorded);
-  const all = [...graph.instances].flatMap((i) => {
-    const own = recorded.get(i.name);
-    return own !== undefined && Number.isFinite(own) && own >= 0 ? [own] : [];
-  });
+  const all = graph.instances.map((i) => recorded.get(i.name)).filter(validSeconds);
   const fallback = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 1;
   return new Map([...names].map((n) => [n, costs.get(n) ?? fallback]));
 }
