@@ -1,5 +1,5 @@
 /**
- * `deno task bench grid [--jobs J] [--json] [--pipeline FILE] [--profile NAME]`: the thesis
+ * `deno task bench grid [--jobs J] [--json] [--pipeline FILE] [--profile NAME] [--ghz G]`: the thesis
  * grid's clock. Measures, in J processes at once (one per core, one wasm thread each, as
  * `repro --jobs J` runs them), what one paper-scale round of active learning costs: scoring the
  * 60k pool, the oracle answering 1k, training on 1k (batch 32) and testing on 10k (plus the 1k
@@ -10,7 +10,9 @@
  * the profile's wall time at `--jobs J`, with its core-hours by part. Defaults: `--jobs 2`, the
  * repository's `pipeline.yaml`, profile `paper`. Synthetic images: the kernels' speed does not
  * depend on pixel values, but DeepFool's step count does (it is printed; real pool images may
- * take more or fewer steps).
+ * take more or fewer steps). It also projects the grid at the arithmetic floor
+ * (`bench/grid_floor.ts`: the model's multiply-adds at the core's peak without fused multiply-add,
+ * the clock from `--ghz` or `/proc/cpuinfo`), the bound no kernel keeping today's bits can beat.
  *
  * Not counted: {@linkcode NOT_COUNTED}.
  *
@@ -25,6 +27,7 @@ import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { makeData } from "./train.ts";
 import { type Load, loadNow, loadSince } from "./_stats.ts";
 import { instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
+import { clockFromCpuinfo, floorCosts, forwardMacs, MACS_PER_CYCLE } from "./grid_floor.ts";
 
 export { COUNTED_STAGES, instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
 
@@ -255,7 +258,22 @@ export interface GridResult {
   core_hours: number;
   wall_hours: number;
   goal_hours: number;
+  /** The same grid at the arithmetic floor (`bench/grid_floor.ts`); null without a clock. */
+  floor: Floor | null;
   not_counted: string;
+}
+
+/** The grid at the arithmetic floor, and how far each measured cost is above its floor. */
+export interface Floor {
+  ghz: number;
+  macs_per_cycle: number;
+  /** Multiply-adds of one forward pass on one image. */
+  forward_macs: number;
+  costs: Costs;
+  /** Measured cost over floor cost, per kind of work. */
+  ratio: { infer: number; train32: number; deepfool: number; grad: number };
+  core_hours: number;
+  wall_hours: number;
 }
 
 /** Builds the result from the costs and the profile's instances. */
@@ -265,9 +283,9 @@ export function summarizeGrid(
   jobs: number,
   profile: string,
   load: GridResult["load"],
+  clockHz: number | null = null,
 ): GridResult {
-  const targets: number[] = [];
-  const rest: number[] = [];
+  let counted = 0;
   const parts = Object.fromEntries(PARTS.map((p) => [p, 0])) as GridResult["parts"];
   const byStage: Record<string, number> = {};
   let rounds = 0;
@@ -282,9 +300,8 @@ export function summarizeGrid(
     const part = (inst.stage === "ceiling" ? "transfer" : inst.stage) as typeof PARTS[number];
     parts[part] += (total - s.deepfool) / 3600;
     parts.dfal_deepfool += s.deepfool / 3600;
-    (inst.stage === "target" ? targets : rest).push(total);
+    counted++;
   }
-  const all = [...targets, ...rest];
   const round = {
     score: POOL * costs.infer,
     oracle: 1000 * costs.infer,
@@ -299,12 +316,46 @@ export function summarizeGrid(
     load,
     costs,
     round,
-    instances: { counted: all.length, rounds, by_stage: byStage },
+    instances: { counted, rounds, by_stage: byStage },
     parts,
-    core_hours: all.reduce((a, b) => a + b, 0) / 3600,
-    wall_hours: projectWall(targets, rest, jobs) / 3600,
+    ...project(instances, costs, jobs),
     goal_hours: 3,
+    floor: clockHz === null ? null : floorOf(instances, costs, jobs, clockHz),
     not_counted: NOT_COUNTED,
+  };
+}
+
+/** Core-hours and projected wall hours of the counted instances at `costs`. */
+function project(instances: readonly Instance[], costs: Costs, jobs: number) {
+  const targets: number[] = [];
+  const rest: number[] = [];
+  for (const inst of instances) {
+    const work = instanceWork(inst);
+    if (work !== null) {
+      (inst.stage === "target" ? targets : rest).push(instanceSeconds(work, costs));
+    }
+  }
+  const core = [...targets, ...rest].reduce((a, b) => a + b, 0) / 3600;
+  return { core_hours: core, wall_hours: projectWall(targets, rest, jobs) / 3600 };
+}
+
+/** {@linkcode Floor}: the grid again at the floor costs of LeNet at `clockHz`. */
+function floorOf(instances: readonly Instance[], costs: Costs, jobs: number, clockHz: number) {
+  const floor = floorCosts(LENET, clockHz * MACS_PER_CYCLE, costs.deepfoolSteps, []);
+  const at = project(instances, floor, jobs);
+  const ratio = (k: "infer" | "train32" | "deepfool" | "grad") => costs[k] / floor[k];
+  return {
+    ghz: clockHz / 1e9,
+    macs_per_cycle: MACS_PER_CYCLE,
+    forward_macs: forwardMacs(LENET).total,
+    costs: floor,
+    ratio: {
+      infer: ratio("infer"),
+      train32: ratio("train32"),
+      deepfool: ratio("deepfool"),
+      grad: ratio("grad"),
+    },
+    ...at,
   };
 }
 
@@ -328,7 +379,22 @@ function report(r: GridResult): string[] {
     `core-hours by part: ${parts.join(", ")}`,
     `projected wall time at --jobs ${r.jobs}: ${r.wall_hours.toFixed(2)} h (goal: under ` +
     `${r.goal_hours} h: ${r.wall_hours < r.goal_hours ? "met" : "not met"})`,
+    ...floorLines(r),
     `not counted: ${r.not_counted}`,
+  ];
+}
+
+function floorLines(r: GridResult): string[] {
+  const f = r.floor;
+  if (f === null) return ["arithmetic floor: no core clock (give --ghz)"];
+  const x = (v: number) => `${v.toFixed(2)}x`;
+  return [
+    `arithmetic floor (${(f.forward_macs / 1e6).toFixed(2)}M multiply-adds per image forward, ` +
+    `${f.macs_per_cycle} a cycle per core at ${f.ghz.toFixed(2)} GHz; selections free): ` +
+    `measured over floor: predict ${x(f.ratio.infer)}, train ${x(f.ratio.train32)}, ` +
+    `DeepFool ${x(f.ratio.deepfool)}, input gradient ${x(f.ratio.grad)}`,
+    `at the floor: ${f.core_hours.toFixed(2)} core-hours, ${f.wall_hours.toFixed(2)} h at ` +
+    `--jobs ${r.jobs} (the shortest the grid can take with today's bits on these cores)`,
   ];
 }
 
@@ -346,6 +412,22 @@ function dfalOptions(instances: readonly Instance[]) {
   return { deepfoolSteps: steps, dfalSubsample: sub };
 }
 
+/** The core clock in Hz: `--ghz`, else `/proc/cpuinfo`'s; null when neither gives one. */
+function clockHz(ghz: string | undefined): number | null {
+  if (ghz !== undefined) {
+    const v = Number(ghz);
+    if (!(v > 0)) {
+      throw new RangeError(`Invalid --ghz for bench grid: expected a number > 0, got ${ghz}`);
+    }
+    return v * 1e9;
+  }
+  try {
+    return clockFromCpuinfo(Deno.readTextFileSync("/proc/cpuinfo"));
+  } catch {
+    return null;
+  }
+}
+
 /** Runs the benchmark; see the module doc for flags. */
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -355,6 +437,7 @@ export async function main(args: string[]): Promise<void> {
       json: { type: "boolean", default: false },
       pipeline: { type: "string", default: new URL("../pipeline.yaml", import.meta.url).pathname },
       profile: { type: "string", default: "paper" },
+      ghz: { type: "string" },
       child: { type: "boolean", default: false },
       options: { type: "string", default: "" },
     },
@@ -383,7 +466,7 @@ export async function main(args: string[]): Promise<void> {
     await measureInParallel(jobs, { strategies, ...dfalOptions(instances) }),
   );
   const load = loadSince(start);
-  const result = summarizeGrid(instances, costs, jobs, values.profile, load);
+  const result = summarizeGrid(instances, costs, jobs, values.profile, load, clockHz(values.ghz));
   console.log(values.json ? JSON.stringify(result) : report(result).join("\n"));
 }
 
