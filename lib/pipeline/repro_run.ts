@@ -11,7 +11,7 @@ import type { CodeInfo } from "./code_hash.ts";
 import { instanceKey } from "./fingerprint.ts";
 import type { Graph, Instance } from "./graph.ts";
 import type { Digest } from "./hash.ts";
-import { type LockEntry, type LockFile, readLockFile, writeLockFile } from "./lock_file.ts";
+import { type LockEntry, readLockFile, writeLockFile } from "./lock_file.ts";
 import { removePath } from "./fs_util.ts";
 import { differingOuts } from "./replication.ts";
 import { ignoredFilesOf, ignoredOutsOf, splitChanges } from "./missing_outs.ts";
@@ -46,6 +46,8 @@ export class ReproRun {
   readonly #emit: (event: ReproEvent) => void;
   readonly #prev: Record<string, LockEntry>;
   readonly #entries: Record<string, LockEntry>;
+  /** The entries this run decided (up to date, restored or ran): the rest follow the disk. */
+  readonly #decided = new Set<string>();
   readonly #outcomes = new Map<string, { outcome: Outcome; error?: string }>();
   readonly #mismatched = new Set<string>();
   readonly #done = new Map<string, Promise<Outcome>>();
@@ -133,16 +135,34 @@ export class ReproRun {
   }
 
   #end(): void {
-    // Drop lock entries of instances the pipeline no longer has (only on a full run).
-    if (!this.#o.selected) {
-      const names = new Set(this.#graph.instances.map((i) => i.name));
-      for (const n of Object.keys(this.#entries)) if (!names.has(n)) delete this.#entries[n];
-    }
-    if (!this.#check) saveLock(this.#ws.lockPath, this.#graph.profile, this.#entries);
+    if (!this.#check) this.#saveLock(true);
     this.#untrack();
     saveWorkspaceState(this.#ws);
     this.#recordTimings();
     removePath(this.#ws.tmpDir);
+  }
+
+  /**
+   * Writes the entries this run decided over the profile's entries as they are on disk now, so
+   * that entries another run wrote meanwhile (a `git pull` of a shard's lock mid-run) are kept.
+   * At the end of a full run, entries of instances the pipeline no longer has are dropped.
+   */
+  #saveLock(atEnd: boolean): void {
+    const path = this.#ws.lockPath;
+    const latest = readLockFile(path);
+    const profile = this.#graph.profile;
+    const merged: Record<string, LockEntry> = { ...(latest.profiles[profile] ?? {}) };
+    for (const name of this.#decided) merged[name] = this.#entries[name]!;
+    if (atEnd && !this.#o.selected) {
+      const names = new Set(this.#graph.instances.map((i) => i.name));
+      for (const n of Object.keys(merged)) if (!names.has(n)) delete merged[n];
+    }
+    writeLockFile(path, { ...latest, profiles: { ...latest.profiles, [profile]: merged } });
+  }
+
+  #decide(name: string, entry: LockEntry): void {
+    this.#entries[name] = entry;
+    this.#decided.add(name);
   }
 
   // Wall-clock figures live in the timing record, apart from keys, outs and the lock.
@@ -164,7 +184,7 @@ export class ReproRun {
     if (this.#check || performance.now() - this.#flushedAt < LOCK_FLUSH_MS) return;
     this.#flushedAt = performance.now();
     try {
-      saveLock(this.#ws.lockPath, this.#graph.profile, this.#entries);
+      this.#saveLock(false);
     } catch (e) {
       const message = `could not write pipeline.lock now (${(e as Error).message}); ` +
         `it is written at the end of the run`;
@@ -248,7 +268,7 @@ export class ReproRun {
       if (changes.restorable.length) {
         this.#missingOuts.leftMissing(inst.name, changes.restorable.map((c) => c.path));
       }
-      this.#entries[inst.name] = { ...prev, ...refreshed(prev, inst, at) };
+      this.#decide(inst.name, { ...prev, ...refreshed(prev, inst, at) });
       return this.#finish(inst.name, "up-to-date", t0);
     }
     // Waiting for another shard's run may take long: hold no worker back meanwhile.
@@ -261,10 +281,7 @@ export class ReproRun {
     const warn = (message: string) => this.#emit({ type: "warning", name: inst.name, message });
     const restored = tryRestore(ws, inst, at.key, this.#runDir, warn);
     if (!restored) return undefined;
-    this.#entries[inst.name] = {
-      ...lockEntry(inst, at, restored),
-      ...(await this.#large(restored)),
-    };
+    this.#decide(inst.name, { ...lockEntry(inst, at, restored), ...(await this.#large(restored)) });
     return this.#finish(inst.name, "restored", t0);
   }
 
@@ -299,7 +316,7 @@ export class ReproRun {
     const entry = { ...lockEntry(inst, at, collected), ...(await this.#large(collected)) };
     placeOuts(this.#ws, inst, dir, collected);
     removePath(dir);
-    this.#entries[inst.name] = entry;
+    this.#decide(inst.name, entry);
     this.#samples.set(inst.name, { key: at.key, seconds: r.seconds, measures: r.measures });
     return this.#finish(inst.name, "ran", t1, undefined, r.log);
   }
@@ -327,13 +344,6 @@ export class ReproRun {
     const files = await ignoredFilesOf(this.#ws.root, run);
     return Object.keys(files).length ? { ignoredFiles: files } : {};
   }
-}
-
-/** Writes a profile's entries into the lock, keeping the other profiles as they are on disk. */
-function saveLock(path: string, profile: string, entries: Record<string, LockEntry>): void {
-  const latest = readLockFile(path);
-  const next: LockFile = { ...latest, profiles: { ...latest.profiles, [profile]: entries } };
-  writeLockFile(path, next);
 }
 
 /** What a lock entry says of an instance besides its key and outs. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cleanup, copyFixture } from "./_helpers.ts";
 import { analyzePipeline, openWorkspace, reproduce } from "../../lib/pipeline/mod.ts";
-import { readLockFile } from "../../lib/pipeline/lock_file.ts";
+import { readLockFile, writeLockFile } from "../../lib/pipeline/lock_file.ts";
 import { readTimings, timingPath } from "../../lib/pipeline/timing.ts";
 
 Deno.test("a finished instance is in pipeline.lock and the timing record while the rest still runs", async () => {
@@ -64,6 +64,68 @@ Deno.test("a lock that cannot be written mid-run fails no instance; the run warn
     assert.equal(result.failed.length, 0);
     assert.ok(warnings.some((w) => /could not write pipeline\.lock now/.test(w)), warnings.join());
     const final = readLockFile(lockPath).profiles[analysis.graph.profile] ?? {};
+    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
+  } finally {
+    cleanup(dir);
+  }
+});
+
+Deno.test("entries written to the lock by another run meanwhile are kept (a pull mid-run)", async () => {
+  const dir = copyFixture("parallel");
+  try {
+    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
+    assert.ok(analysis.ok);
+    const { graph } = analysis;
+    const lockPath = join(dir, "pipeline.lock");
+    await reproduce(graph, openWorkspace(graph), { jobs: 1 });
+    const full = Deno.readTextFileSync(lockPath);
+    const pulled = readLockFile(lockPath).profiles[graph.profile]!["slow@b"];
+    // This machine starts from a lock without slow@b; a shard elsewhere writes it, and a pull
+    // brings it in while this run redoes slow@a only.
+    const lock = readLockFile(lockPath);
+    const { ["slow@b"]: _, ...rest } = lock.profiles[graph.profile]!;
+    writeLockFile(lockPath, { ...lock, profiles: { ...lock.profiles, [graph.profile]: rest } });
+    const result = await reproduce(graph, openWorkspace(graph), {
+      jobs: 1,
+      selected: ["slow@a"],
+      force: new Set(["slow@a"]),
+      onEvent: (ev) => {
+        if (ev.type === "start" && ev.name === "slow@a") Deno.writeTextFileSync(lockPath, full);
+      },
+    });
+    assert.deepEqual(result.ran, ["slow@a"]);
+    const final = readLockFile(lockPath).profiles[graph.profile] ?? {};
+    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
+    assert.deepEqual(final["slow@b"], pulled, "the pulled entry survives this run's writes");
+    assert.equal(Deno.readTextFileSync(lockPath), full, "slow@a reran to the same entry");
+  } finally {
+    cleanup(dir);
+  }
+});
+
+Deno.test("a full run drops entries of instances the pipeline no longer has, also pulled ones", async () => {
+  const dir = copyFixture("parallel");
+  try {
+    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
+    assert.ok(analysis.ok);
+    const { graph } = analysis;
+    const lockPath = join(dir, "pipeline.lock");
+    await reproduce(graph, openWorkspace(graph), { jobs: 1 });
+    const before = readLockFile(lockPath);
+    const entries = before.profiles[graph.profile]!;
+    const stale = { ...entries["slow@a"]!, vars: { part: "c" } };
+    const lock = {
+      ...before,
+      profiles: { ...before.profiles, [graph.profile]: { ...entries, "slow@c": stale } },
+    };
+    await reproduce(graph, openWorkspace(graph), {
+      jobs: 1,
+      force: new Set(["slow@a"]),
+      onEvent: (ev) => {
+        if (ev.type === "start" && ev.name === "slow@a") writeLockFile(lockPath, lock);
+      },
+    });
+    const final = readLockFile(lockPath).profiles[graph.profile] ?? {};
     assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
   } finally {
     cleanup(dir);
