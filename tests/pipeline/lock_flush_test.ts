@@ -1,26 +1,38 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cleanup, copyFixture } from "./_helpers.ts";
-import { analyzePipeline, openWorkspace, reproduce } from "../../lib/pipeline/mod.ts";
+import { analyzePipeline, type Graph, openWorkspace, reproduce } from "../../lib/pipeline/mod.ts";
 import { readLockFile, writeLockFile } from "../../lib/pipeline/lock_file.ts";
 import { readTimings, timingPath } from "../../lib/pipeline/timing.ts";
 
-Deno.test("a finished instance is in pipeline.lock and the timing record while the rest still runs", async () => {
+/** Runs `body` on a fresh copy of the `parallel` fixture: its graph and lock path. */
+async function onParallel(body: (graph: Graph, lockPath: string, dir: string) => Promise<void>) {
   const dir = copyFixture("parallel");
   try {
     const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
     assert.ok(analysis.ok);
-    const lockPath = join(dir, "pipeline.lock");
+    await body(analysis.graph, join(dir, "pipeline.lock"), dir);
+  } finally {
+    cleanup(dir);
+  }
+}
+
+/** The names of a profile's entries in the lock at `lockPath`, sorted. */
+const entryNames = (lockPath: string, profile: string) =>
+  Object.keys(readLockFile(lockPath).profiles[profile] ?? {}).sort();
+
+Deno.test("a finished instance is in pipeline.lock and the timing record while the rest still runs", async () => {
+  await onParallel(async (graph, lockPath, dir) => {
     const seen: Record<string, string[]> = {};
     const timed: Record<string, string[]> = {};
-    const timingFile = timingPath(join(dir, ".quarry"), analysis.graph.profile);
-    await reproduce(analysis.graph, openWorkspace(analysis.graph), {
+    const timingFile = timingPath(join(dir, ".quarry"), graph.profile);
+    await reproduce(graph, openWorkspace(graph), {
       jobs: 1,
       onEvent: (ev) => {
         if (ev.type !== "start") return;
         let names: string[] = [];
         try {
-          names = Object.keys(readLockFile(lockPath).profiles[analysis.graph.profile] ?? {});
+          names = Object.keys(readLockFile(lockPath).profiles[graph.profile] ?? {});
         } catch {
           // no lock yet
         }
@@ -35,21 +47,14 @@ Deno.test("a finished instance is in pipeline.lock and the timing record while t
     assert.deepEqual(seen["slow@a"], []);
     assert.deepEqual(seen["slow@b"], ["slow@a"], "slow@a was written when it finished");
     assert.deepEqual(timed["slow@b"], ["slow@a"], "and its duration recorded");
-    const final = readLockFile(lockPath).profiles[analysis.graph.profile] ?? {};
-    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
-  } finally {
-    cleanup(dir);
-  }
+    assert.deepEqual(entryNames(lockPath, graph.profile), ["join", "slow@a", "slow@b"]);
+  });
 });
 
 Deno.test("a lock that cannot be written mid-run fails no instance; the run warns and goes on", async () => {
-  const dir = copyFixture("parallel");
-  try {
-    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
-    assert.ok(analysis.ok);
-    const lockPath = join(dir, "pipeline.lock");
+  await onParallel(async (graph, lockPath) => {
     const warnings: string[] = [];
-    const result = await reproduce(analysis.graph, openWorkspace(analysis.graph), {
+    const result = await reproduce(graph, openWorkspace(graph), {
       jobs: 1,
       onEvent: (ev) => {
         // A merge conflict left in the lock while the run goes on, resolved before it ends.
@@ -63,20 +68,12 @@ Deno.test("a lock that cannot be written mid-run fails no instance; the run warn
     assert.deepEqual(result.ran, ["slow@a", "slow@b", "join"]);
     assert.equal(result.failed.length, 0);
     assert.ok(warnings.some((w) => /could not write pipeline\.lock now/.test(w)), warnings.join());
-    const final = readLockFile(lockPath).profiles[analysis.graph.profile] ?? {};
-    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
-  } finally {
-    cleanup(dir);
-  }
+    assert.deepEqual(entryNames(lockPath, graph.profile), ["join", "slow@a", "slow@b"]);
+  });
 });
 
 Deno.test("entries written to the lock by another run meanwhile are kept (a pull mid-run)", async () => {
-  const dir = copyFixture("parallel");
-  try {
-    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
-    assert.ok(analysis.ok);
-    const { graph } = analysis;
-    const lockPath = join(dir, "pipeline.lock");
+  await onParallel(async (graph, lockPath) => {
     await reproduce(graph, openWorkspace(graph), { jobs: 1 });
     const full = Deno.readTextFileSync(lockPath);
     const pulled = readLockFile(lockPath).profiles[graph.profile]!["slow@b"];
@@ -94,22 +91,15 @@ Deno.test("entries written to the lock by another run meanwhile are kept (a pull
       },
     });
     assert.deepEqual(result.ran, ["slow@a"]);
-    const final = readLockFile(lockPath).profiles[graph.profile] ?? {};
-    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
+    assert.deepEqual(entryNames(lockPath, graph.profile), ["join", "slow@a", "slow@b"]);
+    const final = readLockFile(lockPath).profiles[graph.profile]!;
     assert.deepEqual(final["slow@b"], pulled, "the pulled entry survives this run's writes");
     assert.equal(Deno.readTextFileSync(lockPath), full, "slow@a reran to the same entry");
-  } finally {
-    cleanup(dir);
-  }
+  });
 });
 
 Deno.test("a full run drops entries of instances the pipeline no longer has, also pulled ones", async () => {
-  const dir = copyFixture("parallel");
-  try {
-    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"));
-    assert.ok(analysis.ok);
-    const { graph } = analysis;
-    const lockPath = join(dir, "pipeline.lock");
+  await onParallel(async (graph, lockPath) => {
     await reproduce(graph, openWorkspace(graph), { jobs: 1 });
     const before = readLockFile(lockPath);
     const entries = before.profiles[graph.profile]!;
@@ -125,9 +115,6 @@ Deno.test("a full run drops entries of instances the pipeline no longer has, als
         if (ev.type === "start" && ev.name === "slow@a") writeLockFile(lockPath, lock);
       },
     });
-    const final = readLockFile(lockPath).profiles[graph.profile] ?? {};
-    assert.deepEqual(Object.keys(final).sort(), ["join", "slow@a", "slow@b"]);
-  } finally {
-    cleanup(dir);
-  }
+    assert.deepEqual(entryNames(lockPath, graph.profile), ["join", "slow@a", "slow@b"]);
+  });
 });
