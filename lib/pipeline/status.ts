@@ -42,41 +42,123 @@ export async function computeStatus(
   ws: Workspace,
   options: StatusOptions = {},
 ): Promise<InstanceStatus[]> {
-  const lock = readLockFile(ws.lockPath);
-  const entries = lock.profiles[graph.profile] ?? {};
-  const selected = new Set(options.selected ?? graph.instances.map((i) => i.name));
-  const byName = new Map(graph.instances.map((i) => [i.name, i]));
-  const states = new Map<
+  const scan = new StatusScan(graph, ws, options, await ignoredOutsOf(graph, ws.root));
+  const out: InstanceStatus[] = [];
+  for (const inst of graph.instances) {
+    if (scan.selected.has(inst.name)) out.push(await scan.judge(inst));
+  }
+  return out;
+}
+
+/** An instance's dep hashes as far as they are known, and why the rest are not. */
+interface KnownDeps {
+  readonly hashes: Record<string, Digest>;
+  readonly unknownBecause: string[];
+}
+
+/** One status pass: what was decided for the instances before, in graph order. */
+class StatusScan {
+  readonly selected: ReadonlySet<string>;
+  readonly #graph: Graph;
+  readonly #ws: Workspace;
+  readonly #force: ReadonlySet<string>;
+  readonly #ignored: ReadonlySet<string>;
+  readonly #entries: Readonly<Record<string, LockEntry>>;
+  readonly #byName: Map<string, Instance>;
+  readonly #states = new Map<
     string,
     { state: InstanceState; run?: RunEntry; leftMissing?: boolean }
   >();
-  const out: InstanceStatus[] = [];
-  const ignored = await ignoredOutsOf(graph, ws.root);
 
-  for (const inst of graph.instances) {
-    if (!selected.has(inst.name)) continue;
-    const reasons: string[] = [];
-    const prev: LockEntry | undefined = entries[inst.name];
-    const depHashes: Record<string, Digest> = {};
+  constructor(graph: Graph, ws: Workspace, options: StatusOptions, ignored: ReadonlySet<string>) {
+    this.#graph = graph;
+    this.#ws = ws;
+    this.#force = options.force ?? new Set();
+    this.#ignored = ignored;
+    this.#entries = readLockFile(ws.lockPath).profiles[graph.profile] ?? {};
+    this.selected = new Set(options.selected ?? graph.instances.map((i) => i.name));
+    this.#byName = new Map(graph.instances.map((i) => [i.name, i]));
+  }
+
+  /** The status of `inst`; its upstream must have been judged first. */
+  async judge(inst: Instance): Promise<InstanceStatus> {
+    const prev: LockEntry | undefined = this.#entries[inst.name];
+    const deps = this.#depsOf(inst);
+    const code = await this.#ws.code.info(inst.run);
+    const forced = this.#force.has(inst.name);
+    const reasons: string[] = forced ? ["forced"] : [];
+    const notes: string[] = [];
+    let state: InstanceState = "run";
+    let run: RunEntry | undefined;
+    if (deps.unknownBecause.length) {
+      reasons.push(...new Set(deps.unknownBecause));
+      if (prev) reasons.push(...explain(prev, inst, undefined, code));
+    } else {
+      const key = instanceKey(inst, deps.hashes, code);
+      run = this.#ws.cache.getRun(key);
+      this.#compare(inst, prev, key, deps.hashes, code, reasons, notes);
+      state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
+    }
+    const leftMissing = state === "up-to-date" && notes.length > 0;
+    this.#states.set(inst.name, {
+      state,
+      ...(run ? { run } : {}),
+      ...(leftMissing ? { leftMissing } : {}),
+    });
+    return { name: inst.name, state, reasons, ...(leftMissing ? { notes } : {}) };
+  }
+
+  /** Why an instance with a known key is not up to date (into `reasons`), and remarks. */
+  #compare(
+    inst: Instance,
+    prev: LockEntry | undefined,
+    key: Digest,
+    deps: Record<string, Digest>,
+    code: Parameters<typeof explain>[3],
+    reasons: string[],
+    notes: string[],
+  ): void {
+    if (!prev) {
+      reasons.push(`never run in profile "${this.#graph.profile}"`);
+    } else if (prev.key !== key) {
+      const why = explain(prev, inst, deps, code);
+      reasons.push(...(why.length ? why : ["definition changed"]));
+    } else {
+      const ws = this.#ws;
+      const changes = splitChanges(changedOuts(ws, inst, prev), this.#ignored, {
+        hashes: ws.hashes,
+        root: ws.root,
+        entry: prev,
+      });
+      for (const c of changes.stale) reasons.push(`out "${c.path}" ${c.why}`);
+      for (const c of changes.restorable) notes.push(`out "${c.path}" missing (restorable)`);
+    }
+  }
+
+  /**
+   * Each dep's hash: on disk, or as the lock records it for large outs an up-to-date producer
+   * left missing, or predicted from the cache entry of the one producer that would restore.
+   */
+  #depsOf(inst: Instance): KnownDeps {
+    const hashes: Record<string, Digest> = {};
     const unknownBecause: string[] = [];
     const pendingUp: string[] = [];
     for (const dep of inst.deps) {
-      const producers = producersOf(byName, inst, dep).map((u) => u.name)
-        .filter((u) => selected.has(u));
-      const pending = producers.filter((p) => states.get(p)?.state !== "up-to-date");
+      const producers = producersOf(this.#byName, inst, dep).map((u) => u.name)
+        .filter((u) => this.selected.has(u));
+      const pending = producers.filter((p) => this.#states.get(p)?.state !== "up-to-date");
       if (!pending.length) {
-        // Large outs an up-to-date producer left missing count by the hashes its lock records.
-        const ups = producers.filter((p) => states.get(p)?.leftMissing);
-        const h = (ups.length ? recorded(ups, dep) : undefined) ??
-          ws.hashes.hashPath(resolve(ws.root, dep));
+        const ups = producers.filter((p) => this.#states.get(p)?.leftMissing);
+        const h = (ups.length ? this.#recorded(ups, dep) : undefined) ??
+          this.#ws.hashes.hashPath(resolve(this.#ws.root, dep));
         if (h === undefined) unknownBecause.push(`dep "${dep}" is missing`);
-        else depHashes[dep] = h;
+        else hashes[dep] = h;
         continue;
       }
       const predicted = pending.length === 1
-        ? predict(states.get(pending[0]!)?.run, dep)
+        ? predict(this.#states.get(pending[0]!)?.run, dep)
         : undefined;
-      if (predicted !== undefined) depHashes[dep] = predicted;
+      if (predicted !== undefined) hashes[dep] = predicted;
       else pendingUp.push(...pending);
     }
     const ups = [...new Set(pendingUp)];
@@ -84,54 +166,15 @@ export async function computeStatus(
       const more = ups.length > 3 ? ` and ${ups.length - 3} more` : "";
       unknownBecause.push(`upstream ${ups.slice(0, 3).join(", ")}${more} will run`);
     }
-    const code = await ws.code.info(inst.run);
-    const forced = options.force?.has(inst.name) ?? false;
-    if (forced) reasons.push("forced");
-    let state: InstanceState;
-    let run: RunEntry | undefined;
-    const notes: string[] = [];
-    if (unknownBecause.length) {
-      reasons.push(...new Set(unknownBecause));
-      if (prev) reasons.push(...explain(prev, inst, undefined, code));
-      state = "run";
-    } else {
-      const key = instanceKey(inst, depHashes, code);
-      run = ws.cache.getRun(key);
-      if (!prev) reasons.push(`never run in profile "${graph.profile}"`);
-      else if (prev.key !== key) {
-        const why = explain(prev, inst, depHashes, code);
-        reasons.push(...(why.length ? why : ["definition changed"]));
-      } else {
-        const changes = splitChanges(changedOuts(ws, inst, prev), ignored, {
-          hashes: ws.hashes,
-          root: ws.root,
-          entry: prev,
-        });
-        for (const c of changes.stale) reasons.push(`out "${c.path}" ${c.why}`);
-        for (const c of changes.restorable) notes.push(`out "${c.path}" missing (restorable)`);
-      }
-      state = !reasons.length ? "up-to-date" : run && !forced ? "restore" : "run";
-    }
-    states.set(inst.name, {
-      state,
-      ...(run ? { run } : {}),
-      ...(state === "up-to-date" && notes.length ? { leftMissing: true } : {}),
-    });
-    out.push({
-      name: inst.name,
-      state,
-      reasons,
-      ...(state === "up-to-date" && notes.length ? { notes } : {}),
-    });
+    return { hashes, unknownBecause };
   }
-  return out;
 
-  function recorded(producers: readonly string[], dep: string): Digest | undefined {
+  #recorded(producers: readonly string[], dep: string): Digest | undefined {
     const known = producers.flatMap((p) => {
-      const entry = entries[p];
-      return entry ? [{ entry, run: ws.cache.getRun(entry.key) }] : [];
+      const entry = this.#entries[p];
+      return entry ? [{ entry, run: this.#ws.cache.getRun(entry.key) }] : [];
     });
-    return recordedDep(ws.hashes, ws.root, dep, known);
+    return recordedDep(this.#ws.hashes, this.#ws.root, dep, known);
   }
 }
 
