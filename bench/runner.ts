@@ -99,6 +99,84 @@ rule b:
   );
 }
 
+const seconds3 = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(", ");
+
+/** The first repro of the generated pipeline, which runs every instance. */
+async function populate(pipeline: string, jobs: string[], log: (s: string) => void) {
+  const args = ["run", "-A", CLI, "repro", "--pipeline", pipeline, "--json", ...jobs];
+  const first = await timed(Deno.execPath(), args, ROOT);
+  if (first.code !== 0) throw new Error(`Populating repro failed:\n${first.stderr.slice(-2000)}`);
+  const r = JSON.parse(first.stdout) as { ran: string[]; cached: string[] };
+  log(
+    `  populate: ${r.ran.length} ran, ${r.cached.length} cached in ${first.seconds.toFixed(2)} s`,
+  );
+}
+
+/** Median seconds of a no-op repro and of status over `rounds` rounds, each checked. */
+async function noopRounds(pipeline: string, n: number, rounds: number, log: (s: string) => void) {
+  const deno = Deno.execPath();
+  const noop: number[] = [];
+  const status: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const rep = await timed(
+      deno,
+      ["run", "-A", CLI, "repro", "--pipeline", pipeline, "--json"],
+      ROOT,
+    );
+    const res = JSON.parse(rep.stdout) as { ran: string[]; cached: string[] };
+    if (rep.code !== 0 || res.ran.length || res.cached.length !== n) {
+      throw new Error(
+        `No-op repro was not a no-op: ${res.ran.length} ran, ${res.cached.length} cached`,
+      );
+    }
+    noop.push(rep.seconds);
+    const st = await timed(
+      deno,
+      ["run", "-A", CLI, "status", "--pipeline", pipeline, "--json"],
+      ROOT,
+    );
+    if (st.code !== 0) throw new Error(`status failed:\n${st.stderr}`);
+    status.push(st.seconds);
+  }
+  const noopS = median(noop);
+  const statusS = median(status);
+  log(`  no-op repro: ${noopS.toFixed(3)} s (median of ${rounds}: ${seconds3(noop)})`);
+  log(`  status:      ${statusS.toFixed(3)} s (median of ${rounds}: ${seconds3(status)})`);
+  return { noopS, statusS };
+}
+
+/** Median seconds of `snakemake -n` on the same DAG and files; null without snakemake. */
+async function snakemakeDryRun(dir: string, rounds: number, log: (s: string) => void) {
+  const snakemake = which("snakemake");
+  if (!snakemake) {
+    log("  snakemake: skipped (not on PATH; Debian: apt-get install -y snakemake)");
+    return null;
+  }
+  const sdir = join(dir, "snake");
+  Deno.mkdirSync(join(sdir, "out/a"), { recursive: true });
+  Deno.mkdirSync(join(sdir, "out/b"), { recursive: true });
+  Deno.copyFileSync(join(dir, "Snakefile"), join(sdir, "Snakefile"));
+  // Same files as our outs, written upstream first so their mtimes are in order.
+  for (const stage of ["a", "b"]) {
+    for (const f of Deno.readDirSync(join(dir, "out", stage))) {
+      Deno.copyFileSync(join(dir, "out", stage, f.name), join(sdir, "out", stage, f.name));
+    }
+  }
+  const times: number[] = [];
+  let last: Timed | undefined;
+  for (let r = 0; r < rounds; r++) {
+    last = await timed(snakemake, ["-n", "--cores", "1", "--quiet"], sdir);
+    times.push(last.seconds);
+  }
+  const said = (last!.stdout + last!.stderr).trim().split("\n").slice(-1)[0] ?? "";
+  log(
+    `  snakemake -n: ${median(times).toFixed(3)} s (median of ${rounds}; exit ${last!.code}; "${
+      said.slice(0, 80)
+    }")`,
+  );
+  return median(times);
+}
+
 /** Runs the benchmark. */
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -127,92 +205,11 @@ export async function main(args: string[]): Promise<void> {
   }
   generate(dir, n);
   const pipeline = join(dir, "pipeline.yaml");
-  const deno = Deno.execPath();
-  const jobs = values.jobs ? ["--jobs", values.jobs] : [];
-
   log(`bench runner: ${n} instances in ${dir}`);
-  const first = await timed(deno, [
-    "run",
-    "-A",
-    CLI,
-    "repro",
-    "--pipeline",
-    pipeline,
-    "--json",
-    ...jobs,
-  ], ROOT);
-  if (first.code !== 0) throw new Error(`Populating repro failed:\n${first.stderr.slice(-2000)}`);
-  const firstResult = JSON.parse(first.stdout) as { ran: string[]; cached: string[] };
-  log(
-    `  populate: ${firstResult.ran.length} ran, ${firstResult.cached.length} cached in ${
-      first.seconds.toFixed(2)
-    } s`,
-  );
-
-  const noop: number[] = [];
-  const status: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const rep = await timed(
-      deno,
-      ["run", "-A", CLI, "repro", "--pipeline", pipeline, "--json"],
-      ROOT,
-    );
-    const res = JSON.parse(rep.stdout) as { ran: string[]; cached: string[] };
-    if (rep.code !== 0 || res.ran.length || res.cached.length !== n) {
-      throw new Error(
-        `No-op repro was not a no-op: ${res.ran.length} ran, ${res.cached.length} cached`,
-      );
-    }
-    noop.push(rep.seconds);
-    const st = await timed(
-      deno,
-      ["run", "-A", CLI, "status", "--pipeline", pipeline, "--json"],
-      ROOT,
-    );
-    if (st.code !== 0) throw new Error(`status failed:\n${st.stderr}`);
-    status.push(st.seconds);
-  }
-  const noopS = median(noop);
-  const statusS = median(status);
-  log(
-    `  no-op repro: ${noopS.toFixed(3)} s (median of ${rounds}: ${
-      noop.map((x) => x.toFixed(3)).join(", ")
-    })`,
-  );
-  log(
-    `  status:      ${statusS.toFixed(3)} s (median of ${rounds}: ${
-      status.map((x) => x.toFixed(3)).join(", ")
-    })`,
-  );
-
-  let snakeS: number | null = null;
-  const snakemake = which("snakemake");
-  if (!snakemake) {
-    log("  snakemake: skipped (not on PATH; Debian: apt-get install -y snakemake)");
-  } else {
-    const sdir = join(dir, "snake");
-    Deno.mkdirSync(join(sdir, "out/a"), { recursive: true });
-    Deno.mkdirSync(join(sdir, "out/b"), { recursive: true });
-    Deno.copyFileSync(join(dir, "Snakefile"), join(sdir, "Snakefile"));
-    // Same files as our outs, written upstream first so their mtimes are in order.
-    for (const stage of ["a", "b"]) {
-      for (const f of Deno.readDirSync(join(dir, "out", stage))) {
-        Deno.copyFileSync(join(dir, "out", stage, f.name), join(sdir, "out", stage, f.name));
-      }
-    }
-    const times: number[] = [];
-    let last: Timed | undefined;
-    for (let r = 0; r < rounds; r++) {
-      last = await timed(snakemake, ["-n", "--cores", "1", "--quiet"], sdir);
-      times.push(last.seconds);
-    }
-    snakeS = median(times);
-    const said = (last!.stdout + last!.stderr).trim().split("\n").slice(-1)[0] ?? "";
-    log(
-      `  snakemake -n: ${snakeS.toFixed(3)} s (median of ${rounds}; exit ${last!.code}; "${
-        said.slice(0, 80)
-      }")`,
-    );
+  await populate(pipeline, values.jobs ? ["--jobs", values.jobs] : [], log);
+  const { noopS, statusS } = await noopRounds(pipeline, n, rounds, log);
+  const snakeS = await snakemakeDryRun(dir, rounds, log);
+  if (snakeS !== null) {
     log(`  ratio snakemake dry run / quarry no-op repro: ${(snakeS / noopS).toFixed(1)}x`);
   }
   log(`  goal < 1 s each: ${noopS < 1 && statusS < 1 ? "met" : "NOT met"}`);
