@@ -82,63 +82,13 @@ export async function inspectPage(
     });
     const cdp = new Cdp(socket);
     const report: PageReport = { errors: [], externalRequests: [], figures: [], title: "" };
-    cdp.onEvent = (method, params) => {
-      const p = params as Loose;
-      if (method === "Runtime.exceptionThrown") {
-        report.errors.push(
-          `exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`,
-        );
-      } else if (
-        method === "Runtime.consoleAPICalled" && (p.type === "error" || p.type === "assert")
-      ) {
-        report.errors.push(
-          `console.${p.type}: ${p.args?.map((a: Loose) => a.value ?? a.description).join(" ")}`,
-        );
-      } else if (method === "Log.entryAdded" && p.entry?.level === "error") {
-        report.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`.trim());
-      } else if (method === "Network.loadingFailed") {
-        report.errors.push(`load failed: ${p.errorText}`);
-      } else if (method === "Network.requestWillBeSent") {
-        const url = String(p.request?.url ?? "");
-        if (!/^(file|data|about):/.test(url)) report.externalRequests.push(url);
-      }
-    };
-    const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" }) as {
-      targetId: string;
-    };
-    const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true }) as {
-      sessionId: string;
-    };
-    const s = (method: string, params: Record<string, unknown> = {}) =>
-      cdp.send(method, params, sessionId);
-    await s("Runtime.enable");
-    await s("Log.enable");
-    await s("Network.enable");
-    await s("Page.enable");
-    await s("Emulation.setDeviceMetricsOverride", {
-      width: options.width ?? 1200,
-      height: 900,
-      deviceScaleFactor: 1,
-      mobile: false,
-    });
-    const loaded = cdp.waitFor("Page.loadEventFired", sessionId);
-    await s("Page.navigate", { url: new URL(`file://${file}`).href });
+    cdp.onEvent = (method, params) => recordEvent(report, method, params as Loose);
+    const s = await openTab(cdp, options.width ?? 1200);
+    const loaded = cdp.waitFor("Page.loadEventFired", s.sessionId);
+    await s.send("Page.navigate", { url: new URL(`file://${file}`).href });
     await loaded;
-    const evaluated = await s("Runtime.evaluate", {
-      returnByValue: true,
-      expression: `JSON.stringify({
-        title: document.title,
-        figures: [...document.querySelectorAll("figure.fig")].map((f) => {
-          const svg = f.querySelector("svg");
-          const r = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
-          return { id: f.id, hasSvg: !!svg, width: r.width, height: r.height };
-        }),
-      })`,
-    }) as { result: { value: string } };
-    const page = JSON.parse(evaluated.result.value);
-    report.title = page.title;
-    report.figures = page.figures;
-    const shot = await s("Page.captureScreenshot", {
+    Object.assign(report, await pageFigures(s.send));
+    const shot = await s.send("Page.captureScreenshot", {
       format: "png",
       captureBeyondViewport: true,
     }) as { data: string };
@@ -156,6 +106,64 @@ export async function inspectPage(
     await child.status;
     await Deno.remove(userDataDir, { recursive: true }).catch(() => undefined);
   }
+}
+
+/** Adds what a DevTools event says went wrong (or went out) to `report`. */
+function recordEvent(report: PageReport, method: string, p: Loose): void {
+  if (method === "Runtime.exceptionThrown") {
+    report.errors.push(
+      `exception: ${p.exceptionDetails?.exception?.description ?? p.exceptionDetails?.text}`,
+    );
+  } else if (method === "Runtime.consoleAPICalled" && (p.type === "error" || p.type === "assert")) {
+    report.errors.push(
+      `console.${p.type}: ${p.args?.map((a: Loose) => a.value ?? a.description).join(" ")}`,
+    );
+  } else if (method === "Log.entryAdded" && p.entry?.level === "error") {
+    report.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`.trim());
+  } else if (method === "Network.loadingFailed") {
+    report.errors.push(`load failed: ${p.errorText}`);
+  } else if (method === "Network.requestWillBeSent") {
+    const url = String(p.request?.url ?? "");
+    if (!/^(file|data|about):/.test(url)) report.externalRequests.push(url);
+  }
+}
+
+type Send = (method: string, params?: Record<string, unknown>) => Promise<unknown>;
+
+/** A new blank tab with the domains we listen to enabled, `width` pixels wide. */
+async function openTab(cdp: Cdp, width: number): Promise<{ sessionId: string; send: Send }> {
+  const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" }) as {
+    targetId: string;
+  };
+  const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true }) as {
+    sessionId: string;
+  };
+  const send: Send = (method, params = {}) => cdp.send(method, params, sessionId);
+  for (const domain of ["Runtime", "Log", "Network", "Page"]) await send(`${domain}.enable`);
+  await send("Emulation.setDeviceMetricsOverride", {
+    width,
+    height: 900,
+    deviceScaleFactor: 1,
+    mobile: false,
+  });
+  return { sessionId, send };
+}
+
+/** The loaded page's title and its `figure.fig` elements with their svg's rendered size. */
+async function pageFigures(send: Send): Promise<Pick<PageReport, "title" | "figures">> {
+  const evaluated = await send("Runtime.evaluate", {
+    returnByValue: true,
+    expression: `JSON.stringify({
+      title: document.title,
+      figures: [...document.querySelectorAll("figure.fig")].map((f) => {
+        const svg = f.querySelector("svg");
+        const r = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
+        return { id: f.id, hasSvg: !!svg, width: r.width, height: r.height };
+      }),
+    })`,
+  }) as { result: { value: string } };
+  const page = JSON.parse(evaluated.result.value);
+  return { title: page.title, figures: page.figures };
 }
 
 /** Reads Chromium's stderr until it prints its DevTools WebSocket URL; keeps draining after. */
