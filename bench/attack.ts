@@ -3,7 +3,10 @@
  * steps), DeepFool (at most 20 steps, the DFAL default) and plain prediction on the default
  * model (LeNet, briefly trained on synthetic data so that DeepFool takes a few steps), on the
  * tfjs wasm backend, 1 thread. Each is timed for about `seconds` (default 1); the machine is
- * shared, so figures are indicative.
+ * shared, so figures are indicative. Then DeepFool's Jacobian (every class's input gradient) two
+ * ways, interleaved over 3 rounds: `tf.grad` over the batch repeated per class (what DeepFool runs
+ * today, `logitsAndJacobian`) and `inputJacobian` (`lib/ml/jacobian.ts`: one forward pass, input
+ * gradients only, the same bits), with the ratio.
  *
  * @module
  */
@@ -12,7 +15,10 @@ import { parseArgs } from "node:util";
 import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { fgsm, pgd } from "../lib/adversarial/attacks.ts";
 import { deepfool } from "../lib/adversarial/deepfool.ts";
-import { type AttackModel, predictLabels } from "../lib/adversarial/model.ts";
+import { type AttackModel, logitsAndJacobian, predictLabels } from "../lib/adversarial/model.ts";
+import { inputJacobian } from "../lib/ml/jacobian.ts";
+import { createNetwork, type Network } from "../lib/ml/model.ts";
+import * as tf from "@tensorflow/tfjs-core";
 import { makeData } from "./train.ts";
 
 /** Images per timed call. */
@@ -28,6 +34,26 @@ function rate(fn: () => void, seconds: number): number {
     images += BATCH;
   }
   return images / ((performance.now() - start) / 1000);
+}
+
+/** Images/s of both Jacobians, alternating, `rounds` rounds of about `seconds` each. */
+function jacobianRates(model: AttackModel, network: Network, x: Float32Array, seconds: number) {
+  const viaGrad = () => logitsAndJacobian(model, x);
+  const direct = () => {
+    const xt = tf.tensor4d(x, [BATCH, ...LENET.input]);
+    const { logits, jacobian } = inputJacobian(network, xt);
+    jacobian.dataSync();
+    logits.dataSync();
+    tf.dispose([xt, logits, jacobian]);
+  };
+  const grad: number[] = [];
+  const ours: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    grad.push(rate(viaGrad, seconds));
+    ours.push(rate(direct, seconds));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  return { grad: median(grad), ours: median(ours), ratios: ours.map((o, i) => o / grad[i]!) };
 }
 
 /** Runs the benchmark. */
@@ -54,12 +80,22 @@ export async function main(args: string[]): Promise<void> {
     pgd10: rate(() => pgd(model, x, { eps: 0.1, seed: 0 }), seconds),
     deepfool: rate(() => deepfool(model, x, { maxSteps: 20 }), seconds),
   };
+  const network = createNetwork(LENET, 1);
+  network.setWeights(net.getWeights());
+  const jac = jacobianRates(model, network, x, seconds);
+  network.dispose();
   net.dispose();
   if (values.json) {
-    console.log(JSON.stringify({ batch: BATCH, images_per_s: results }));
+    console.log(JSON.stringify({ batch: BATCH, images_per_s: results, jacobian: jac }));
     return;
   }
   for (const [name, r] of Object.entries(results)) {
     console.log(`${name.padEnd(9)} ${r.toFixed(0).padStart(6)} images/s`);
   }
+  const ratios = jac.ratios.map((r) => r.toFixed(2)).join(", ");
+  console.log(
+    `jacobian  ${jac.grad.toFixed(0).padStart(6)} images/s by tf.grad, ${
+      jac.ours.toFixed(0)
+    } by inputJacobian (median of 3 interleaved; ratio per round ${ratios})`,
+  );
 }
