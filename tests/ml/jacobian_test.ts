@@ -1,4 +1,4 @@
-/** inputJacobian: the bits of tf.grad over the batch repeated per class, at a third of the work. */
+/** inputJacobian: the bits of tf.grad over the batch repeated per class, with one forward pass. */
 
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
