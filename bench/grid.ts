@@ -12,7 +12,7 @@
  * depend on pixel values, but DeepFool's step count does (it is printed; real pool images may
  * take more or fewer steps). It also projects the grid at the arithmetic floor
  * (`bench/grid_floor.ts`: the model's multiply-adds at the core's peak without fused multiply-add,
- * the clock from `--ghz` or `/proc/cpuinfo`), the bound no kernel keeping today's bits can beat.
+ * at the clock `--ghz` gives, else as measured), the bound for kernels that do every multiply-add.
  *
  * Not counted: {@linkcode NOT_COUNTED}.
  *
@@ -27,7 +27,13 @@ import { createClassifier, initBackend, LENET } from "../lib/ml/mod.ts";
 import { makeData } from "./train.ts";
 import { type Load, loadNow, loadSince } from "./_stats.ts";
 import { instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
-import { clockFromCpuinfo, floorCosts, forwardMacs, MACS_PER_CYCLE } from "./grid_floor.ts";
+import {
+  clockFromCpuinfo,
+  floorCosts,
+  forwardMacs,
+  MACS_PER_CYCLE,
+  measureClockHz,
+} from "./grid_floor.ts";
 
 export { COUNTED_STAGES, instanceWork, POOL, TEST, type Work } from "./grid_work.ts";
 
@@ -265,7 +271,9 @@ export interface GridResult {
 
 /** The grid at the arithmetic floor, and how far each measured cost is above its floor. */
 export interface Floor {
+  /** The clock the floor is at (measured, or `--ghz`), and `/proc/cpuinfo`'s (null without). */
   ghz: number;
+  nominal_ghz: number | null;
   macs_per_cycle: number;
   /** Multiply-adds of one forward pass on one image. */
   forward_macs: number;
@@ -283,7 +291,7 @@ export function summarizeGrid(
   jobs: number,
   profile: string,
   load: GridResult["load"],
-  clockHz: number | null = null,
+  clock: { hz: number; nominal: number | null } | null = null,
 ): GridResult {
   let counted = 0;
   const parts = Object.fromEntries(PARTS.map((p) => [p, 0])) as GridResult["parts"];
@@ -320,7 +328,7 @@ export function summarizeGrid(
     parts,
     ...project(instances, costs, jobs),
     goal_hours: 3,
-    floor: clockHz === null ? null : floorOf(instances, costs, jobs, clockHz),
+    floor: clock === null ? null : floorOf(instances, costs, jobs, clock),
     not_counted: NOT_COUNTED,
   };
 }
@@ -339,13 +347,19 @@ function project(instances: readonly Instance[], costs: Costs, jobs: number) {
   return { core_hours: core, wall_hours: projectWall(targets, rest, jobs) / 3600 };
 }
 
-/** {@linkcode Floor}: the grid again at the floor costs of LeNet at `clockHz`. */
-function floorOf(instances: readonly Instance[], costs: Costs, jobs: number, clockHz: number) {
-  const floor = floorCosts(LENET, clockHz * MACS_PER_CYCLE, costs.deepfoolSteps, []);
+/** {@linkcode Floor}: the grid again at the floor costs of LeNet at the clock. */
+function floorOf(
+  instances: readonly Instance[],
+  costs: Costs,
+  jobs: number,
+  clock: { hz: number; nominal: number | null },
+): Floor {
+  const floor = floorCosts(LENET, clock.hz * MACS_PER_CYCLE, costs.deepfoolSteps, []);
   const at = project(instances, floor, jobs);
   const ratio = (k: "infer" | "train32" | "deepfool" | "grad") => costs[k] / floor[k];
   return {
-    ghz: clockHz / 1e9,
+    ghz: clock.hz / 1e9,
+    nominal_ghz: clock.nominal === null ? null : clock.nominal / 1e9,
     macs_per_cycle: MACS_PER_CYCLE,
     forward_macs: forwardMacs(LENET).total,
     costs: floor,
@@ -386,15 +400,17 @@ function report(r: GridResult): string[] {
 
 function floorLines(r: GridResult): string[] {
   const f = r.floor;
-  if (f === null) return ["arithmetic floor: no core clock (give --ghz)"];
+  if (f === null) return [];
   const x = (v: number) => `${v.toFixed(2)}x`;
   return [
     `arithmetic floor (${(f.forward_macs / 1e6).toFixed(2)}M multiply-adds per image forward, ` +
-    `${f.macs_per_cycle} a cycle per core at ${f.ghz.toFixed(2)} GHz; selections free): ` +
+    `${f.macs_per_cycle} a cycle per core at ${f.ghz.toFixed(2)} GHz` +
+    (f.nominal_ghz === null ? "" : ` (/proc/cpuinfo: ${f.nominal_ghz.toFixed(2)})`) +
+    `; selections free): ` +
     `measured over floor: predict ${x(f.ratio.infer)}, train ${x(f.ratio.train32)}, ` +
     `DeepFool ${x(f.ratio.deepfool)}, input gradient ${x(f.ratio.grad)}`,
     `at the floor: ${f.core_hours.toFixed(2)} core-hours, ${f.wall_hours.toFixed(2)} h at ` +
-    `--jobs ${r.jobs} (the shortest the grid can take with today's bits on these cores)`,
+    `--jobs ${r.jobs} (every multiply-add done; skipping exact zeros could go below)`,
   ];
 }
 
@@ -412,20 +428,20 @@ function dfalOptions(instances: readonly Instance[]) {
   return { deepfoolSteps: steps, dfalSubsample: sub };
 }
 
-/** The core clock in Hz: `--ghz`, else `/proc/cpuinfo`'s; null when neither gives one. */
-function clockHz(ghz: string | undefined): number | null {
-  if (ghz !== undefined) {
-    const v = Number(ghz);
-    if (!(v > 0)) {
-      throw new RangeError(`Invalid --ghz for bench grid: expected a number > 0, got ${ghz}`);
-    }
-    return v * 1e9;
-  }
+/** The core clock in Hz: `--ghz`, else measured (`measureClockHz`); and `/proc/cpuinfo`'s. */
+function clocks(ghz: string | undefined): { hz: number; nominal: number | null } {
+  let nominal: number | null = null;
   try {
-    return clockFromCpuinfo(Deno.readTextFileSync("/proc/cpuinfo"));
+    nominal = clockFromCpuinfo(Deno.readTextFileSync("/proc/cpuinfo"));
   } catch {
-    return null;
+    // no /proc: the measured clock only
   }
+  if (ghz === undefined) return { hz: measureClockHz(), nominal };
+  const v = Number(ghz);
+  if (!(v > 0)) {
+    throw new RangeError(`Invalid --ghz for bench grid: expected a number > 0, got ${ghz}`);
+  }
+  return { hz: v * 1e9, nominal };
 }
 
 /** Runs the benchmark; see the module doc for flags. */
@@ -461,12 +477,13 @@ export async function main(args: string[]): Promise<void> {
   const strategies = [
     ...new Set(instances.flatMap((i) => Object.keys(instanceWork(i)?.selections ?? {}))),
   ];
+  const clock = clocks(values.ghz); // before the measuring processes load the cores
   const start = loadNow();
   const costs = meanCosts(
     await measureInParallel(jobs, { strategies, ...dfalOptions(instances) }),
   );
   const load = loadSince(start);
-  const result = summarizeGrid(instances, costs, jobs, values.profile, load, clockHz(values.ghz));
+  const result = summarizeGrid(instances, costs, jobs, values.profile, load, clock);
   console.log(values.json ? JSON.stringify(result) : report(result).join("\n"));
 }
 

@@ -9,6 +9,7 @@ import {
   floorCosts,
   forwardMacs,
   MACS_PER_CYCLE,
+  measureClockHz,
 } from "../../bench/grid_floor.ts";
 
 const PIPELINE = new URL("../../pipeline.yaml", import.meta.url).pathname;
@@ -41,6 +42,11 @@ Deno.test("floorCosts: forward, training, input gradient and DeepFool in forward
   assert.equal(floorCosts(LENET, 2 * rate, 3, []).infer, c.infer / 2);
 });
 
+Deno.test("measureClockHz: a plausible clock for a core of today (0.5 to 7 GHz)", () => {
+  const hz = measureClockHz();
+  assert.ok(hz > 0.5e9 && hz < 7e9, `${hz / 1e9} GHz`);
+});
+
 Deno.test("clockFromCpuinfo reads the first cpu MHz line, null without one", () => {
   const text = "processor\t: 0\ncpu MHz\t\t: 2445.402\ncache size\t: 512 KB\ncpu MHz\t\t: 1.0\n";
   assert.equal(clockFromCpuinfo(text), 2445.402e6);
@@ -55,7 +61,7 @@ Deno.test("summarizeGrid at the floor: measured costs at the floor give ratio 1 
   const hz = 2.5e9;
   const floor = floorCosts(LENET, hz * MACS_PER_CYCLE, 4, []);
   const atFloor: Costs = { ...floor, select: {} };
-  const same = summarizeGrid(instances, atFloor, 2, "paper", load, hz);
+  const same = summarizeGrid(instances, atFloor, 2, "paper", load, { hz, nominal: null });
   assert.ok(same.floor !== null);
   assert.deepEqual(same.floor.ratio, { infer: 1, train32: 1, deepfool: 1, grad: 1 });
   assert.ok(Math.abs(same.floor.core_hours - same.core_hours) < 1e-9);
@@ -70,9 +76,10 @@ Deno.test("summarizeGrid at the floor: measured costs at the floor give ratio 1 
     grad: 2 * floor.grad,
     select: { entropy: 0.5 },
   };
-  const r = summarizeGrid(instances, twice, 2, "paper", load, hz);
+  const r = summarizeGrid(instances, twice, 2, "paper", load, { hz, nominal: 2e9 });
   assert.deepEqual(r.floor!.ratio, { infer: 2, train32: 2, deepfool: 2, grad: 2 });
   assert.equal(r.floor!.core_hours, same.core_hours);
+  assert.equal(r.floor!.nominal_ghz, 2);
   assert.ok(r.core_hours > 2 * r.floor!.core_hours);
   assert.ok(r.floor!.wall_hours >= r.floor!.core_hours / 2 - 1e-9);
   assert.equal(summarizeGrid(instances, twice, 2, "paper", load).floor, null);
