@@ -20,6 +20,7 @@ import { inputJacobian } from "../lib/ml/jacobian.ts";
 import { createNetwork, type Network } from "../lib/ml/model.ts";
 import * as tf from "@tensorflow/tfjs-core";
 import { makeData } from "./train.ts";
+import { median } from "./_stats.ts";
 
 /** Images per timed call. */
 const BATCH = 64;
@@ -44,7 +45,6 @@ function interleaved(a: () => void, b: () => void, seconds: number) {
     ra.push(rate(a, seconds));
     rb.push(rate(b, seconds));
   }
-  const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[1]!;
   return { grad: median(ra), ours: median(rb), ratios: rb.map((o, i) => o / ra[i]!) };
 }
 

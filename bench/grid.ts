@@ -293,22 +293,19 @@ export function summarizeGrid(
   load: GridResult["load"],
   clock: { hz: number; nominal: number | null } | null = null,
 ): GridResult {
-  let counted = 0;
+  const counted = countedOf(instances);
   const parts = Object.fromEntries(PARTS.map((p) => [p, 0])) as GridResult["parts"];
   const byStage: Record<string, number> = {};
   let rounds = 0;
-  for (const inst of instances) {
-    const work = instanceWork(inst);
-    if (work === null) continue;
-    byStage[inst.stage] = (byStage[inst.stage] ?? 0) + 1;
+  for (const { stage, work } of counted) {
+    byStage[stage] = (byStage[stage] ?? 0) + 1;
     rounds += Object.values(work.selections).reduce((a, b) => a + b, 0);
     const s = workSeconds(work, costs);
     const total = Object.values(s).reduce((a, b) => a + b, 0);
     // The ceiling is the target's side of the transfer, measured once per dataset.
-    const part = (inst.stage === "ceiling" ? "transfer" : inst.stage) as typeof PARTS[number];
+    const part = (stage === "ceiling" ? "transfer" : stage) as typeof PARTS[number];
     parts[part] += (total - s.deepfool) / 3600;
     parts.dfal_deepfool += s.deepfool / 3600;
-    counted++;
   }
   const round = {
     score: POOL * costs.infer,
@@ -324,24 +321,31 @@ export function summarizeGrid(
     load,
     costs,
     round,
-    instances: { counted, rounds, by_stage: byStage },
+    instances: { counted: counted.length, rounds, by_stage: byStage },
     parts,
-    ...project(instances, costs, jobs),
+    ...project(counted, costs, jobs),
     goal_hours: 3,
-    floor: clock === null ? null : floorOf(instances, costs, jobs, clock),
+    floor: clock === null ? null : floorOf(counted, costs, jobs, clock),
     not_counted: NOT_COUNTED,
   };
 }
 
+/** The counted instances (those {@linkcode instanceWork} prices) with their work. */
+type Counted = readonly { stage: string; work: Work }[];
+
+function countedOf(instances: readonly Instance[]): Counted {
+  return instances.flatMap((i) => {
+    const work = instanceWork(i);
+    return work === null ? [] : [{ stage: i.stage, work }];
+  });
+}
+
 /** Core-hours and projected wall hours of the counted instances at `costs`. */
-function project(instances: readonly Instance[], costs: Costs, jobs: number) {
+function project(counted: Counted, costs: Costs, jobs: number) {
   const targets: number[] = [];
   const rest: number[] = [];
-  for (const inst of instances) {
-    const work = instanceWork(inst);
-    if (work !== null) {
-      (inst.stage === "target" ? targets : rest).push(instanceSeconds(work, costs));
-    }
+  for (const { stage, work } of counted) {
+    (stage === "target" ? targets : rest).push(instanceSeconds(work, costs));
   }
   const core = [...targets, ...rest].reduce((a, b) => a + b, 0) / 3600;
   return { core_hours: core, wall_hours: projectWall(targets, rest, jobs) / 3600 };
@@ -349,13 +353,13 @@ function project(instances: readonly Instance[], costs: Costs, jobs: number) {
 
 /** {@linkcode Floor}: the grid again at the floor costs of LeNet at the clock. */
 function floorOf(
-  instances: readonly Instance[],
+  counted: Counted,
   costs: Costs,
   jobs: number,
   clock: { hz: number; nominal: number | null },
 ): Floor {
   const floor = floorCosts(LENET, clock.hz * MACS_PER_CYCLE, costs.deepfoolSteps, []);
-  const at = project(instances, floor, jobs);
+  const at = project(counted, floor, jobs);
   const ratio = (k: "infer" | "train32" | "deepfool" | "grad") => costs[k] / floor[k];
   return {
     ghz: clock.hz / 1e9,
