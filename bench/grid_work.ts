@@ -119,6 +119,32 @@ function poolBugWork(p: Tree): Work {
   return work({ infer: pool + 2 * test, ...train });
 }
 
+/**
+ * The strategies the thesis ran (DESIGN §3: its nine); Quarry's paper profile adds ActiveThief's
+ * k-center, DFAL and DFAL+k-center, and the transfer attacks.
+ */
+export const THESIS_STRATEGIES: readonly string[] = [
+  "random",
+  "least-confidence",
+  "margin",
+  "entropy",
+  "uniform",
+  "clustering",
+  "entropy+clustering",
+  "entropy+uniform",
+  "entropy+clustering+uniform",
+];
+
+/**
+ * Whether an instance belongs to the grid as the thesis drew it (issue 13's 11 core-hours):
+ * the targets, the seeding runs, the seed-size runs and the selection runs of its nine
+ * strategies; not the transfer attacks, their ceiling, k-center, DFAL or pool_bug.
+ */
+export function inThesisGrid(inst: Instance): boolean {
+  if (inst.stage === "select") return THESIS_STRATEGIES.includes(String(inst.vars.strategy));
+  return inst.stage === "target" || inst.stage === "seeding" || inst.stage === "seedsize";
+}
+
 /** The stages {@linkcode instanceWork} counts. */
 export const COUNTED_STAGES = [
   "target",

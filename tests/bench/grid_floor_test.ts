@@ -65,6 +65,7 @@ Deno.test("summarizeGrid at the floor: measured costs at the floor give ratio 1 
   assert.ok(same.floor !== null);
   assert.deepEqual(same.floor.ratio, { infer: 1, train32: 1, deepfool: 1, grad: 1 });
   assert.ok(Math.abs(same.floor.core_hours - same.core_hours) < 1e-9);
+  assert.ok(Math.abs(same.floor.thesis_wall_hours - same.thesis.wall_hours) < 1e-9);
   // Twice the floor everywhere plus selection time: ratio 2, hours more than double the floor's.
   const twice: Costs = {
     ...atFloor,
@@ -81,6 +82,7 @@ Deno.test("summarizeGrid at the floor: measured costs at the floor give ratio 1 
   assert.equal(r.floor!.core_hours, same.core_hours);
   assert.equal(r.floor!.nominal_ghz, 2);
   assert.ok(r.core_hours > 2 * r.floor!.core_hours);
+  assert.ok(r.thesis.wall_hours > 2 * r.floor!.thesis_wall_hours - 1e-9);
   assert.ok(r.floor!.wall_hours >= r.floor!.core_hours / 2 - 1e-9);
   assert.equal(summarizeGrid(instances, twice, 2, "paper", load).floor, null);
 });

@@ -6,9 +6,11 @@ import {
   type Costs,
   instanceSeconds,
   instanceWork,
+  inThesisGrid,
   PARTS,
   projectWall,
   summarizeGrid,
+  THESIS_STRATEGIES,
 } from "../../bench/grid.ts";
 import { work } from "../../bench/grid_work.ts";
 
@@ -202,4 +204,26 @@ Deno.test("summarizeGrid counts the paper profile's instances, rounds and parts"
   assert.ok(Math.abs(r.parts.dfal_deepfool - expected / 3600) < 1e-9);
   assert.ok(r.wall_hours > r.core_hours / 2 - 1e-9);
   assert.ok(Math.abs(r.round.total - (60000 + 1000 + 11000) * 1e-4 - 1) < 1e-9);
+});
+
+Deno.test("summarizeGrid prices the thesis's grid: targets, seeding, seed size, its 9 strategies", async () => {
+  const { instances, params } = await paper();
+  const g = gridSizes(params);
+  const load = { start: 0, end: 0, cores: 2 };
+  const r = summarizeGrid(instances, COSTS, 2, "paper", load);
+  const strategies = (params.select as { strategies: string[] }).strategies;
+  const theirs = strategies.filter((s) => THESIS_STRATEGIES.includes(s));
+  assert.deepEqual(strategies.filter((s) => !theirs.includes(s)), [
+    "k-center",
+    "dfal",
+    "dfal+k-center",
+  ]);
+  assert.equal(r.thesis.instances, g.targets + g.seeding + g.runs * theirs.length + g.seedsize);
+  // The same sum over the instances the subset keeps, priced one by one.
+  const kept = instances.filter(inThesisGrid);
+  const seconds = kept.reduce((s, i) => s + instanceSeconds(instanceWork(i)!, COSTS), 0);
+  assert.ok(Math.abs(r.thesis.core_hours - seconds / 3600) < 1e-9);
+  assert.ok(r.thesis.core_hours < r.core_hours);
+  assert.ok(r.thesis.wall_hours < r.wall_hours);
+  assert.ok(!kept.some((i) => i.stage === "transfer" || i.stage === "pool_bug"));
 });
