@@ -65,7 +65,10 @@ export interface ReproOptions {
     key: Digest,
     onWait?: () => void,
   ) => Promise<string | undefined>;
-  /** Scale-out hook, after a fresh result was stored in the cache (push it to a remote). */
+  /**
+   * Scale-out hook, after a fresh result was stored in the cache (push it to a remote). It runs
+   * beside the next instances (the run ends when every push has); a throw is a warning.
+   */
   readonly afterStore?: (name: string, key: Digest) => Promise<void>;
   /** Check mode restores these instead of rerunning them (a shard's shared upstream: shard 1's). */
   readonly checkSkip?: ReadonlySet<string>;

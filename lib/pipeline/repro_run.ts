@@ -52,6 +52,8 @@ export class ReproRun {
   readonly #mismatched = new Set<string>();
   readonly #done = new Map<string, Promise<Outcome>>();
   readonly #samples = new Map<string, TimingSample>();
+  // Pushes to the remote run beside the next instances; the run ends when they have.
+  readonly #pushes: Promise<void>[] = [];
   readonly #downstream: Map<string, Instance[]>;
   #flushedAt = -Infinity;
   // Set up by `start`.
@@ -79,6 +81,7 @@ export class ReproRun {
     await this.#start();
     for (const inst of this.#instances) this.#done.set(inst.name, this.#settle(inst));
     await Promise.all(this.#done.values());
+    await Promise.all(this.#pushes);
     this.#end();
     const by = (o: Outcome[]) =>
       this.#instances.filter((i) => o.includes(this.#outcomes.get(i.name)?.outcome ?? "skipped"))
@@ -130,8 +133,27 @@ export class ReproRun {
       ignored: this.#ignored,
       samples: this.#samples,
       ...(options.beforeRestore ? { beforeRestore: options.beforeRestore } : {}),
-      ...(options.afterStore ? { afterStore: options.afterStore } : {}),
+      ...(options.afterStore ? { afterStore: (n, k) => Promise.resolve(this.#push(n, k)) } : {}),
     });
+  }
+
+  /**
+   * Starts `afterStore` (a push to the remote) for a result just cached, without waiting for it:
+   * the worker goes on to the next instance while the upload runs. The cache entry it reads is
+   * complete and never changes; a push that throws is a warning (`cache push` retries it).
+   */
+  #push(name: string, key: Digest): void {
+    const hook = this.#o.afterStore;
+    if (!hook) return;
+    this.#pushes.push(
+      hook(name, key).catch((e) =>
+        this.#emit({
+          type: "warning",
+          name,
+          message: `could not push ${name}: ${(e as Error).message} (\`deno task cache push\`)`,
+        })
+      ),
+    );
   }
 
   #end(): void {
@@ -306,7 +328,7 @@ export class ReproRun {
     try {
       if (!this.#mismatched.has(inst.name)) {
         this.#ws.cache.store(at.key, collected, dir);
-        await this.#o.afterStore?.(inst.name, at.key);
+        this.#push(inst.name, at.key);
       }
     } catch (e) {
       removePath(dir);
