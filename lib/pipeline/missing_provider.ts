@@ -124,7 +124,9 @@ export class MissingOutProvider {
     const outs = [...this.#leftMissing.get(inst.name)!].map((o) => `"${o}"`).join(", ");
     const warn = (message: string) => emit({ type: "warning", name: inst.name, message });
     try {
-      await this.#c.beforeRestore?.(inst.name, entry.key);
+      // A problem (a shard's wait that ran out) is said, then the rerun below provides the outs.
+      const problem = await this.#c.beforeRestore?.(inst.name, entry.key);
+      if (problem) warn(problem);
     } catch {
       // no remote copy: rerun below
     }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cleanup, cli, copyFixture, exists, reproJson } from "./_helpers.ts";
 import { sha256File } from "../../lib/pipeline/file_stream.ts";
+import { analyzePipeline, openWorkspace, reproduce } from "../../lib/pipeline/mod.ts";
 
 const WEIGHTS = "out/model.weights";
 
@@ -205,6 +206,39 @@ Deno.test("a stage with needs_large: false still gets a dep whose whole out git 
     assert.deepEqual(r.result.ran, ["light"]);
     assert.match(r.stderr, /snap: reran in .* byte-identical to pipeline.lock/);
     assert.ok(exists(join(dir, "out/snap/ckpt/index.json")));
+  } finally {
+    cleanup(dir);
+  }
+});
+
+Deno.test("a remote wait that runs out is said before the producer reruns for the missing out", async () => {
+  const dir = gitFixture();
+  try {
+    assert.equal((await reproJson(dir)).code, 0);
+    const recorded = sha256File(join(dir, WEIGHTS));
+    likeAClone(dir);
+    const analysis = await analyzePipeline(join(dir, "pipeline.yaml"), {
+      set: [{ key: "scale", value: 2 }],
+    });
+    assert.ok(analysis.ok);
+    const warnings: string[] = [];
+    const asked: string[] = [];
+    const result = await reproduce(analysis.graph, openWorkspace(analysis.graph), {
+      jobs: 1,
+      onEvent: (ev) => {
+        if (ev.type === "warning") warnings.push(`${ev.name}: ${ev.message}`);
+      },
+      beforeRestore: (name) => {
+        asked.push(name);
+        return Promise.resolve(name === "train" ? "waited 1 s for train in the remote" : undefined);
+      },
+    });
+    assert.deepEqual(result.ran, ["eval@1", "eval@2", "eval@3"]);
+    assert.ok(asked.includes("train"));
+    const said = warnings.findIndex((w) => w === "train: waited 1 s for train in the remote");
+    const reran = warnings.findIndex((w) => /^train: reran in .* byte-identical/.test(w));
+    assert.ok(said >= 0 && reran > said, warnings.join("\n"));
+    assert.equal(sha256File(join(dir, WEIGHTS)), recorded);
   } finally {
     cleanup(dir);
   }
